@@ -1,0 +1,70 @@
+"""The secrets file: passwords and API keys, never in the main YAML. Must be chmod 600."""
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import yaml
+from pydantic import Field
+
+from .base import StrictModel
+
+
+class CurbSecrets(StrictModel):
+    username: str
+    password: str
+    client_id: str
+    client_secret: str
+
+
+class EnphaseSecrets(StrictModel):
+    api_key: str
+    client_id: str
+    client_secret: str
+    # First refresh token (from the authorization-code flow); later ones are kept in state_dir.
+    refresh_token: str | None = None
+    auth_code: str | None = None
+
+
+class EnvoySecrets(StrictModel):
+    token: str
+
+
+class PvoutputSecrets(StrictModel):
+    api_key: str
+    system_id: str
+
+
+class EcobeeSecrets(StrictModel):
+    app_key: str
+
+
+class ProwlSecrets(StrictModel):
+    api_key: str
+    provider_key: str | None = None
+
+
+class Secrets(StrictModel):
+    mqtt_users: dict[str, str] = Field(default_factory=dict)
+    curb: CurbSecrets | None = None
+    enphase: EnphaseSecrets | None = None
+    envoy: EnvoySecrets | None = None
+    pvoutput: PvoutputSecrets | None = None
+    ecobee: EcobeeSecrets | None = None
+    prowl: ProwlSecrets | None = None
+    apprise_urls: list[str] = Field(default_factory=list)
+
+
+class SecretsError(Exception):
+    pass
+
+
+def check_private(path: Path) -> None:
+    """Refuse a secrets file that group or others can read (dreadpi's chmod 600 advice, enforced)."""
+    mode = os.stat(path).st_mode
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise SecretsError(
+            f"{path}: secrets file is readable by group or others (mode {stat.filemode(mode)}); "
+            f"run: chmod 600 {path}"
+        )

@@ -1,0 +1,218 @@
+"""Pydantic models of every JSON payload on the bus (see topics.py for where each goes).
+
+Conventions (zigbee2mqtt-like): JSON objects, snake_case keys, watts in `_w`, seconds in `_s`,
+times as ISO 8601 with a UTC offset. Inbound models refuse unknown keys so that a typo in a
+phone app's payload is an error that names the field, not a silent no-op.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+
+class Inbound(BaseModel):
+    """A payload we accept from another process: strict, typos are errors."""
+    model_config = ConfigDict(extra="forbid")
+
+
+class Outbound(BaseModel):
+    """A payload we publish; readers should ignore keys they do not know."""
+    model_config = ConfigDict(extra="ignore")
+
+
+OnOff = Literal["on", "off"]
+
+# ---------------------------------------------------------------- fleet-wide
+class ErrorReport(Outbound):
+    """circuitq/error: a message a service could not use. The service keeps running."""
+    service: str
+    topic: str
+    payload: str = Field(description="the first 200 characters of the offending payload")
+    error: str
+    ts: AwareDatetime
+
+
+class Alert(Outbound):
+    """circuitq/alert: something a person should hear about (the notifier delivers it)."""
+    key: str = Field(description="stable id for de-duplication, e.g. 'starved:water_heater_north'")
+    title: str
+    message: str
+    priority: int = Field(0, ge=-2, le=2, description="Prowl scale: -2 very low .. 2 emergency")
+    source: str
+    resolved: bool = False
+    ts: AwareDatetime
+
+
+class Activity(Outbound):
+    """circuitq/activity: one line a person reads, like CircuitQueueing's activity log."""
+    service: str
+    subject: str
+    message: str
+    ts: AwareDatetime
+
+
+class Reason(Outbound):
+    code: str = Field(description="machine-readable, e.g. 'blocked:peak'")
+    text: str = Field(description="a sentence, e.g. 'peak-rate hours until 19:00'")
+
+
+# ---------------------------------------------------------------- relay agent
+class RelayCommand(Inbound):
+    """circuitq/relay/<relay>/command (scheduler only): an absolute state under a lease."""
+    state: OnOff
+    lease_s: float = Field(gt=0, description="seconds the state holds unless renewed")
+    id: str = Field(min_length=1, max_length=64)
+
+
+class DrmCommand(Inbound):
+    """circuitq/dred/<output>/command (scheduler only): AS/NZS 4755 mode under a lease."""
+    mode: Literal[0, 1, 2, 3]
+    lease_s: float = Field(gt=0)
+    id: str = Field(min_length=1, max_length=64)
+
+
+class Pending(Outbound):
+    state: str = Field(description="'on'/'off' for a relay, the mode for a DRM output")
+    reason: Reason
+    eligible_at: AwareDatetime | None = None
+
+
+class RelayState(Outbound):
+    """circuitq/relay/<relay>/state, retained: what the pin reads back, not what was asked."""
+    level: OnOff
+    commanded: OnOff | None = None
+    command_id: str | None = None
+    lease_until: AwareDatetime | None = None
+    safe_state: OnOff
+    reason: Reason
+    pending: Pending | None = None
+    switch_count: int
+    since: AwareDatetime
+
+
+class DrmState(Outbound):
+    """circuitq/dred/<output>/state, retained: the mode the relay levels assert."""
+    mode: int
+    commanded_mode: int | None = None
+    command_id: str | None = None
+    lease_until: AwareDatetime | None = None
+    safe_mode: int
+    relays: dict[str, OnOff]
+    reason: Reason
+    pending: Pending | None = None
+    switch_count: int
+    since: AwareDatetime
+
+
+# ---------------------------------------------------------------- collectors
+class Health(Outbound):
+    """<collector>/health, retained: is the data source answering, and is its data fresh."""
+    state: Literal["ok", "stale", "offline", "error"]
+    message: str = ""
+    source: str | None = None
+    last_success: AwareDatetime | None = None
+    consecutive_failures: int = 0
+    failures_today: int = 0
+    since: AwareDatetime
+
+
+class CurbReading(Outbound):
+    """circuitq/curb/reading, retained: one Curb snapshot, timestamped by the hub itself."""
+    ts: AwareDatetime = Field(description="the reading's own timestamp from Curb")
+    received: AwareDatetime
+    stale: bool
+    age_s: float
+    consumption_w: float
+    production_w: float
+    net_w: float
+    circuits: dict[str, float] = Field(description="circuitq circuit name -> watts")
+    source: Literal["rest", "live"] = "rest"
+
+
+class CircuitPower(Outbound):
+    """circuitq/curb/circuit/<circuit>, retained: watts of one circuit, for dashboards."""
+    w: float
+    ts: AwareDatetime
+    stale: bool = False
+
+
+class SolarReading(Outbound):
+    """circuitq/solar/production, retained: production in watts with its content time."""
+    w: float = Field(ge=0)
+    ts: AwareDatetime = Field(description="when the source measured it, not when we polled")
+    received: AwareDatetime
+    source: str
+    stale: bool
+    age_s: float
+
+
+# ---------------------------------------------------------------- scheduler
+class OverrideSet(Inbound):
+    """circuitq/load/<load>/set and circuitq/drm/<name>/set as JSON.
+
+    Plain text ON / OFF / AUTO (any case) is accepted too; DRM also takes a mode number.
+    """
+    mode: Literal["on", "off", "auto"] | int
+    minutes: float | None = Field(None, gt=0)
+    until: AwareDatetime | None = None
+
+
+class LoadState(Outbound):
+    """circuitq/load/<load>/state, retained: the scheduler's decision and why."""
+    mode: Literal["auto", "on", "off"]
+    permitted: bool
+    running: bool
+    power_w: float | None = None
+    reason: Reason
+    until: AwareDatetime | None = None
+    next_change: AwareDatetime | None = None
+    since: AwareDatetime
+    priority: int | None = None
+    off_hours: float | None = Field(None, description="hours since the load last ran")
+    runtime_today_h: float | None = None
+
+
+class DrmLoadState(Outbound):
+    """circuitq/drm/<name>/state, retained: the DRM mode the scheduler wants and why."""
+    mode: Literal["auto", "override"]
+    drm_mode: int
+    reason: Reason
+    production_w: float | None = None
+    until: AwareDatetime | None = None
+    next_change: AwareDatetime | None = None
+    since: AwareDatetime
+
+
+# ---------------------------------------------------------------- ecobee
+class ShedRequest(Inbound):
+    """circuitq/ecobee/<thermostat>/shed (scheduler only): hold the heat pump off, leased."""
+    shed: bool
+    reason: str = ""
+    lease_s: float = Field(gt=0)
+    id: str = Field(min_length=1, max_length=64)
+
+
+class ThermostatState(Outbound):
+    """circuitq/ecobee/<thermostat>/state, retained."""
+    name: str
+    connected: bool
+    hvac_mode: str | None = None
+    indoor_f: float | None = None
+    heat_setpoint_f: float | None = None
+    cool_setpoint_f: float | None = None
+    equipment: list[str] = Field(default_factory=list)
+    running: bool = Field(False, description="a compressor or heat stage is on")
+    hold: dict | None = Field(None, description="current hold: end time and who set it")
+    shed: bool = False
+    shed_refused: Reason | None = None
+    ts: AwareDatetime
+
+
+def to_json(model: BaseModel) -> str:
+    return model.model_dump_json(exclude_none=False)
+
+
+def iso(dt: datetime | None) -> str | None:
+    return None if dt is None else dt.isoformat()

@@ -1,0 +1,187 @@
+"""The catalogue of every MQTT topic in the fleet (zigbee2mqtt-style, typed).
+
+Each entry says who publishes it, who reads it, QoS, retained or not, and the payload.
+docs/mqtt.md and mosquitto/acl are generated from this table (scripts/gen_docs.py,
+mosquitto/gen_acl.py) and tests fail when they drift. Topic strings are built only here.
+
+Patterns use `{base}` for the base topic and `{name}` placeholders for one level.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from . import SERVICES
+from . import payloads as p
+
+USER = "user"  # the account for phones, MQTT Explorer and Node-RED
+EVERYONE = SERVICES + (USER,)
+
+
+@dataclass(frozen=True)
+class Topic:
+    key: str
+    pattern: str
+    publishers: tuple[str, ...]
+    subscribers: tuple[str, ...]
+    qos: int
+    retained: bool
+    payload: type | str
+    description: str
+    example: str = ""
+    placeholders: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "placeholders", tuple(re.findall(r"\{(\w+)\}", self.pattern))[1:])
+
+    def topic(self, base: str, **names: str) -> str:
+        """The concrete topic, e.g. RELAY_COMMAND.topic('circuitq', relay='pool_pump')."""
+        for k, v in names.items():
+            if not v or "/" in v or "+" in v or "#" in v:
+                raise ValueError(f"{self.key}: bad {k} {v!r} for a topic level")
+        return self.pattern.format(base=base, **names)
+
+    def filter(self, base: str, **names: str) -> str:
+        """A subscription filter with '+' for every placeholder not given."""
+        fill = {ph: names.get(ph, "+") for ph in self.placeholders}
+        return self.pattern.format(base=base, **fill)
+
+    def match(self, base: str, topic: str) -> dict[str, str] | None:
+        """Placeholder values if `topic` is an instance of this entry, else None."""
+        rx = "^" + re.escape(self.pattern.replace("{base}", base)) + "$"
+        for ph in self.placeholders:
+            rx = rx.replace(re.escape("{" + ph + "}"), f"(?P<{ph}>[^/]+)")
+        m = re.match(rx, topic)
+        return m.groupdict() if m else None
+
+    @property
+    def payload_name(self) -> str:
+        return self.payload if isinstance(self.payload, str) else self.payload.__name__
+
+
+ONLINE, OFFLINE = "online", "offline"
+
+STATUS = Topic(
+    "status", "{base}/{service}/status", SERVICES, EVERYONE, 1, True,
+    "text: online | offline",
+    "Availability of each service. `online` on connect, `offline` as last will and on clean "
+    "shutdown. Writable only by the service itself (ACL `pattern`).",
+    "online",
+)
+ERROR = Topic(
+    "error", "{base}/error", SERVICES, (USER,), 1, False, p.ErrorReport,
+    "A message a service could not use (bad JSON, out of range, retained command). "
+    "The service keeps running and changes nothing.",
+)
+ALERT = Topic(
+    "alert", "{base}/alert", ("scheduler", "curb_collector", "solar_collector", "ecobee_agent",
+                              "relay_agent"),
+    ("notifier", USER), 1, False, p.Alert,
+    "Something a person should hear about; the notifier delivers it to Prowl/apprise.",
+)
+ACTIVITY = Topic(
+    "activity", "{base}/activity", ("scheduler", "relay_agent", "ecobee_agent"), (USER,), 1, False,
+    p.Activity, "The activity log: one readable line per decision change or switch.",
+)
+
+RELAY_COMMAND = Topic(
+    "relay_command", "{base}/relay/{relay}/command", ("scheduler",), ("relay_agent",), 1, False,
+    p.RelayCommand,
+    "Absolute relay state under a lease. Only the scheduler may publish; retained messages "
+    "are refused by the relay agent.",
+    '{"state": "on", "lease_s": 300, "id": "a1b2"}',
+)
+RELAY_STATE = Topic(
+    "relay_state", "{base}/relay/{relay}/state", ("relay_agent",), ("scheduler", "notifier", USER),
+    1, True, p.RelayState, "Relay level read back from the pin, with lease, pending hold and wear.",
+)
+DRED_COMMAND = Topic(
+    "dred_command", "{base}/dred/{output}/command", ("scheduler",), ("relay_agent",), 1, False,
+    p.DrmCommand, "AS/NZS 4755 DRM mode for a DRED output, under a lease.",
+    '{"mode": 2, "lease_s": 300, "id": "c3d4"}',
+)
+DRED_STATE = Topic(
+    "dred_state", "{base}/dred/{output}/state", ("relay_agent",), ("scheduler", USER), 1, True,
+    p.DrmState, "DRM mode asserted by the relay levels read back.",
+)
+
+CURB_READING = Topic(
+    "curb_reading", "{base}/curb/reading", ("curb_collector",), ("scheduler", "notifier", USER),
+    1, True, p.CurbReading, "One Curb snapshot: every mapped circuit, totals, content timestamp.",
+)
+CURB_CIRCUIT = Topic(
+    "curb_circuit", "{base}/curb/circuit/{circuit}", ("curb_collector",), (USER,), 0, True,
+    p.CircuitPower, "Watts of one circuit, for dashboards.",
+)
+CURB_HEALTH = Topic(
+    "curb_health", "{base}/curb/health", ("curb_collector",), ("scheduler", "notifier", USER),
+    1, True, p.Health, "Whether the Curb API answers and its data is fresh.",
+)
+SOLAR_PRODUCTION = Topic(
+    "solar_production", "{base}/solar/production", ("solar_collector",),
+    ("scheduler", "notifier", USER), 1, True, p.SolarReading,
+    "Solar production in watts with the source's own timestamp.",
+)
+SOLAR_HEALTH = Topic(
+    "solar_health", "{base}/solar/health", ("solar_collector",), ("scheduler", "notifier", USER),
+    1, True, p.Health, "Health of the solar source in use (and which one).",
+)
+
+LOAD_SET = Topic(
+    "load_set", "{base}/load/{load}/set", (USER, "scheduler"), ("scheduler",), 1, False,
+    "text ON|OFF|AUTO, or OverrideSet JSON",
+    "User override for a load: `ON`, `OFF`, `AUTO` (any case) or "
+    '`{"mode": "on", "minutes": 90}` / `{"mode": "off", "until": "2026-07-01T18:00:00+00:00"}`. '
+    "The scheduler clears a retained /set (it publishes an empty retained message).",
+    "ON",
+)
+LOAD_STATE = Topic(
+    "load_state", "{base}/load/{load}/state", ("scheduler",), ("notifier", USER), 1, True,
+    p.LoadState, "The scheduler's decision for a load, with a machine-readable reason.",
+)
+DRM_SET = Topic(
+    "drm_set", "{base}/drm/{drm}/set", (USER, "scheduler"), ("scheduler",), 1, False,
+    "text AUTO|0|1|2|3, or OverrideSet JSON",
+    'User override of a DRM output: `AUTO`, a mode number, or {"mode": 2, "minutes": 60}.',
+    "2",
+)
+DRM_STATE = Topic(
+    "drm_state", "{base}/drm/{drm}/state", ("scheduler",), (USER,), 1, True, p.DrmLoadState,
+    "The DRM mode the scheduler wants and why.",
+)
+
+ECOBEE_SHED = Topic(
+    "ecobee_shed", "{base}/ecobee/{thermostat}/shed", ("scheduler",), ("ecobee_agent",), 1, False,
+    p.ShedRequest, "Shed request for a smart heat pump, under a lease; shed=false ends it.",
+    '{"shed": true, "reason": "dryer running", "lease_s": 600, "id": "e5"}',
+)
+ECOBEE_STATE = Topic(
+    "ecobee_state", "{base}/ecobee/{thermostat}/state", ("ecobee_agent",), ("scheduler", USER),
+    1, True, p.ThermostatState, "Thermostat reading, equipment running, current hold.",
+)
+
+HA_DISCOVERY = Topic(
+    "ha_discovery", "{discovery}/{component}/{node}/{object}/config", ("scheduler",), (USER,),
+    1, True, "Home Assistant discovery JSON",
+    "Home Assistant MQTT discovery (prefix `homeassistant` by default; can be turned off).",
+)
+
+CATALOGUE: tuple[Topic, ...] = (
+    STATUS, ERROR, ALERT, ACTIVITY,
+    RELAY_COMMAND, RELAY_STATE, DRED_COMMAND, DRED_STATE,
+    CURB_READING, CURB_CIRCUIT, CURB_HEALTH, SOLAR_PRODUCTION, SOLAR_HEALTH,
+    LOAD_SET, LOAD_STATE, DRM_SET, DRM_STATE,
+    ECOBEE_SHED, ECOBEE_STATE,
+    HA_DISCOVERY,
+)
+BY_KEY = {t.key: t for t in CATALOGUE}
+
+
+def find(base: str, topic: str) -> tuple[Topic, dict[str, str]] | None:
+    for t in CATALOGUE:
+        if t is HA_DISCOVERY:
+            continue
+        m = t.match(base, topic)
+        if m is not None:
+            return t, m
+    return None

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Install what circuitq needs on a fresh Debian machine: the Mosquitto broker and client
+# tools, docker-compose (only to validate docker-compose.yml; no engine needed), and a
+# Python virtual environment in .venv with the project and its test tools.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
+command -v mosquitto_passwd >/dev/null 2>&1 || need+=(mosquitto)
+command -v mosquitto_pub >/dev/null 2>&1 || need+=(mosquitto-clients)
+command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
+python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
+if [ ${#need[@]} -gt 0 ]; then
+  sudo_=""; [ "$(id -u)" -eq 0 ] || sudo_="sudo"
+  echo "setup: installing Debian packages: ${need[*]}"
+  $sudo_ apt-get update -qq
+  # --no-install-recommends: docker-compose would otherwise pull in the whole Docker engine.
+  DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq --no-install-recommends "${need[@]}"
+fi
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e '.[test]'
+echo "setup: done (.venv ready; mosquitto $(/usr/sbin/mosquitto -h 2>/dev/null | head -1 | awk '{print $3}'))"
