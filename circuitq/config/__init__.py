@@ -107,8 +107,11 @@ def load_config(path: str | os.PathLike | None = None, env: dict[str, str] | Non
         cfg.mqtt = apply_env(cfg.mqtt, env)
     except (ValueError, ValidationError) as exc:
         raise ConfigError(f"environment CIRCUITQ_MQTT_*: {exc}") from None
+    # Containers keep state and secrets at fixed paths whatever the file says.
     if env.get("CIRCUITQ_SECRETS"):
         cfg.secrets_file = Path(env["CIRCUITQ_SECRETS"])
+    if env.get("CIRCUITQ_STATE_DIR"):
+        cfg.state_dir = Path(env["CIRCUITQ_STATE_DIR"])
     return cfg
 
 

@@ -1,0 +1,107 @@
+"""Write docs/mqtt.md from the topic catalogue (circuitq/topics.py).
+
+    python -m scripts.gen_docs          # rewrite docs/mqtt.md
+    python -m scripts.gen_docs --check  # exit 1 if docs/mqtt.md is out of date
+
+tests/test_catalogue.py fails when the committed file differs from what this renders.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from circuitq import topics as t
+
+OUT = Path(__file__).resolve().parent.parent / "docs" / "mqtt.md"
+
+HEADER = """# circuitq MQTT interface
+
+Generated from `circuitq/topics.py` by `python -m scripts.gen_docs`; do not edit by hand
+(a test fails when this file and the catalogue disagree).
+
+Base topic: `circuitq` (setting `mqtt.base_topic`). Every service logs in as its own broker
+user; `mosquitto/acl` is generated from the same table, so "publishers" and "readers" below
+are exactly what the broker allows. The `user` account is for phones, MQTT Explorer,
+Node-RED and Home Assistant: it reads all state and writes only `/set` topics.
+
+Conventions: JSON payloads with snake_case keys; watts in `_w`, seconds in `_s`; times are
+ISO 8601 with a UTC offset. Commands are absolute (never toggles) and carry a lease.
+Retained messages are refused on command topics (they would re-fire after a reconnect);
+a retained `/set` is applied once and cleared. Anything a service cannot use is answered
+on `circuitq/error` with the reason, and the service keeps running.
+
+## Overriding a load from a phone
+
+```
+mosquitto_pub -u user -P <password> -t circuitq/load/pool_pump/set -m ON
+mosquitto_pub -u user -P <password> -t circuitq/load/water_heater_north/set \\
+  -m '{"mode": "off", "minutes": 90}'
+mosquitto_pub -u user -P <password> -t circuitq/load/water_heater_north/set -m AUTO
+```
+
+## Topics
+
+| topic | payload | QoS | retained | published by | read by |
+|---|---|---|---|---|---|
+"""
+
+
+def _type_name(ann) -> str:
+    text = ann.__name__ if isinstance(ann, type) else str(ann)
+    for noise in ("typing.", "pydantic.types.", "datetime.", "circuitq.payloads.", "NoneType"):
+        text = text.replace(noise, "None" if noise == "NoneType" else "")
+    return text.replace("Annotated[datetime, AwareDatetime]", "datetime")
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def _fields(model) -> list[str]:
+    rows = []
+    for name, f in model.model_fields.items():
+        ann = _type_name(f.annotation)
+        desc = f" — {f.description}" if f.description else ""
+        req = "" if f.is_required() else " (optional)"
+        rows.append(f"- `{name}`: {ann}{req}{desc}")
+    return rows
+
+
+def render() -> str:
+    out = [HEADER.rstrip("\n")]
+    for e in t.CATALOGUE:
+        pattern = e.pattern.replace("{base}", "circuitq").replace("{discovery}", "homeassistant")
+        out.append(f"| `{pattern}` | {_cell(e.payload_name)} | {e.qos} | {'yes' if e.retained else 'no'} "
+                   f"| {', '.join(e.publishers)} | {', '.join(e.subscribers) or '-'} |")
+    out.append("")
+    out.append("## Details")
+    for e in t.CATALOGUE:
+        pattern = e.pattern.replace("{base}", "circuitq").replace("{discovery}", "homeassistant")
+        out += ["", f"### `{pattern}`", "", e.description]
+        if e.example:
+            out += ["", f"Example: `{e.example}`"]
+        if not isinstance(e.payload, str):
+            doc = (e.payload.__doc__ or "").strip().splitlines()[0]
+            out += ["", f"Payload `{e.payload.__name__}`: {doc}", ""] + _fields(e.payload)
+    return "\n".join(out) + "\n"
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--check", action="store_true")
+    a = ap.parse_args(argv)
+    text = render()
+    if a.check:
+        if not OUT.exists() or OUT.read_text() != text:
+            print(f"{OUT} is out of date: run python -m scripts.gen_docs", file=sys.stderr)
+            return 1
+        return 0
+    OUT.write_text(text)
+    print(f"wrote {OUT}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""circuitq services: each a thin folder run as `python -m services.<name>`."""
