@@ -56,6 +56,7 @@ class FleetClient:
         self.on_connect_hooks: list[Callable[[], None]] = []
         self.on_disconnect_hooks: list[Callable[[], None]] = []
         self.status_topic = topics.STATUS.topic(self.base, service=service)
+        self._stopping = False
 
         cid = client_id or f"circuitq-{service}-{uuid.uuid4().hex[:6]}"
         c = paho.Client(CallbackAPIVersion.VERSION2, client_id=cid, clean_session=True)
@@ -79,6 +80,7 @@ class FleetClient:
 
     def stop(self, timeout_s: float = 2.0) -> None:
         """Publish `offline` (the will is not sent on a clean disconnect) and disconnect."""
+        self._stopping = True
         try:
             if self.connected.is_set():
                 info = self.paho.publish(self.status_topic, topics.OFFLINE, qos=1, retain=True)
@@ -118,7 +120,10 @@ class FleetClient:
         self.connected.clear()
         self.last_disconnected_mono = self.clock.monotonic()
         if was:
-            log.warning("disconnected from broker: %s", reason_code)
+            if self._stopping:
+                log.info("disconnected from broker")
+            else:
+                log.warning("disconnected from broker: %s", reason_code)
             for hook in self.on_disconnect_hooks:
                 self._dispatch(hook)
 

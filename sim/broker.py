@@ -29,7 +29,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def render_conf(workdir: Path, port: int) -> str:
+def render_conf(workdir: Path, port: int, tcp_nodelay: bool = True) -> str:
     """The committed config with only the `# local:` lines pointed at workdir and port."""
     out = []
     for line in CONF.read_text().splitlines():
@@ -44,12 +44,15 @@ def render_conf(workdir: Path, port: int) -> str:
                 # test directory; run it as whoever runs the tests instead.
                 "user": f"user {pwd.getpwuid(os.geteuid()).pw_name}",
             }[key]
+        elif line.startswith("set_tcp_nodelay") and not tcp_nodelay:
+            line = "set_tcp_nodelay false"  # bench/ only: to measure what Nagle costs
         out.append(line)
     return "\n".join(out) + "\n"
 
 
 class Broker:
-    def __init__(self, workdir: Path, secrets: Secrets, port: int | None = None):
+    def __init__(self, workdir: Path, secrets: Secrets, port: int | None = None, tcp_nodelay: bool = True):
+        self.tcp_nodelay = tcp_nodelay
         self.workdir = Path(workdir)
         self.secrets = secrets
         self.port = port or free_port()
@@ -61,7 +64,7 @@ class Broker:
         (self.workdir / "data").mkdir(exist_ok=True)
         build_passwd(self.secrets, self.workdir / "passwd")
         conf = self.workdir / "mosquitto.conf"
-        conf.write_text(render_conf(self.workdir, self.port))
+        conf.write_text(render_conf(self.workdir, self.port, self.tcp_nodelay))
         exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
         self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([exe, "-c", str(conf)], stdout=self._log, stderr=subprocess.STDOUT)
