@@ -1,0 +1,435 @@
+"""A local ecobee API (api.ecobee.com) for tests and `make demo`: PIN flow, tokens, thermostats.
+
+Wire formats follow ../shared/reference/external-apis.md section 4: `/authorize`, `/token`
+(OAuth errors as 400 JSON), `GET /1/thermostat?body=|json=`, `/1/thermostatSummary`, and
+`POST /1/thermostat` functions setHold / resumeProgram. API errors come back as HTTP 500 with
+`{"status": {"code": N, "message": ...}}` (14 = access token expired, 16 = deauthorized).
+
+    fake = FakeEcobee(pin_interval_s=1).start()   # fake.host -> "127.0.0.1:PORT"
+    fake.approve_pin()                             # the user typed the PIN at ecobee.com
+    fake.set_thermostat(TSTAT_ID, actualTemperature=640, demand="heatPump,fan")
+"""
+from __future__ import annotations
+
+import json
+import math
+import secrets
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Callable
+from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
+
+from sim.secrets import FAKE_CLOUD
+
+TSTAT_ID = "318324666666"  # the example house's heat_pump_south
+LOCAL_FMT = "%Y-%m-%d %H:%M:%S"
+RUNNING = ("heatPump", "heatPump2", "heatPump3", "compCool1", "compCool2", "auxHeat1", "auxHeat2", "auxHeat3")
+
+MESSAGES = {
+    1: "Authentication failed.", 2: "Not authorized.", 4: "Serialization error.",
+    5: "Invalid request format.", 7: "Validation error.", 8: "Invalid function.",
+    9: "Invalid selection.", 14: "Authentication token has expired. Refresh your tokens.",
+    16: "Invalid token. Token has been deauthorized by user. You must re-request authorization.",
+}
+
+
+class ApiError(Exception):
+    def __init__(self, code: int, message: str | None = None):
+        super().__init__(message or MESSAGES.get(code, "error"))
+        self.code, self.message = code, message or MESSAGES.get(code, "error")
+
+
+class OAuthError(Exception):
+    def __init__(self, error: str, description: str, http: int = 400):
+        super().__init__(error)
+        self.error, self.description, self.http = error, description, http
+
+
+class Thermostat:
+    """One thermostat's state; temperatures in °F x 10 as on the wire."""
+
+    def __init__(self, identifier: str = TSTAT_ID, name: str = "South", tz: str = "America/New_York"):
+        self.identifier, self.name, self.tz = identifier, name, ZoneInfo(tz)
+        self.connected = True
+        self.settings = {"hvacMode": "heat", "heatRangeLow": 450, "heatRangeHigh": 790,
+                         "coolRangeLow": 650, "coolRangeHigh": 920, "heatCoolMinDelta": 30}
+        self.program = {"desiredHeat": 690, "desiredCool": 760}  # what the schedule asks for
+        self.actualTemperature, self.actualHumidity = 700, 45
+        self.demand = "heatPump,fan"  # what the equipment runs when no hold stops it
+        self.events: list[dict] = []  # holds, newest first
+        self.revs = {"thermostat": 260101000000, "runtime": 260101000000}
+        self._seen: dict[str, str] = {}
+
+    def hold(self) -> dict | None:
+        return next((e for e in self.events if e["type"] == "hold" and e["running"]), None)
+
+    def runtime(self) -> dict:
+        h = self.hold()
+        heat = h["heatHoldTemp"] if h else self.program["desiredHeat"]
+        cool = h["coolHoldTemp"] if h else self.program["desiredCool"]
+        return {"connected": self.connected, "actualTemperature": self.actualTemperature,
+                "actualHumidity": self.actualHumidity, "desiredHeat": heat, "desiredCool": cool,
+                "desiredHeatRange": [self.settings["heatRangeLow"], self.settings["heatRangeHigh"]],
+                "desiredCoolRange": [self.settings["coolRangeLow"], self.settings["coolRangeHigh"]],
+                "desiredFanMode": "auto"}
+
+    def equipment(self) -> str:
+        h = self.hold()
+        if h is None:
+            return self.demand
+        mode, t = self.settings["hvacMode"], self.actualTemperature
+        need = (mode in ("heat", "auto", "auxHeatOnly") and t < h["heatHoldTemp"]) or \
+               (mode in ("cool", "auto") and t > h["coolHoldTemp"])
+        return self.demand if need else ",".join(x for x in self.demand.split(",") if x and x not in RUNNING and x != "fan")
+
+    def refresh(self, now: datetime) -> None:
+        """Drop holds that ended (thermostat local time) and bump revisions on any change."""
+        local = now.astimezone(self.tz).strftime(LOCAL_FMT)
+        self.events = [e for e in self.events if f"{e['endDate']} {e['endTime']}" > local]
+        parts = {"thermostat": json.dumps([self.settings, self.events, self.program, self.connected]),
+                 "runtime": json.dumps([self.runtime(), self.equipment()])}
+        for key, snap in parts.items():
+            if self._seen.get(key) != snap:
+                if key in self._seen:
+                    self.revs[key] += 1
+                self._seen[key] = snap
+
+    def body(self, now: datetime, sel: dict) -> dict:
+        local, utc = now.astimezone(self.tz), now.astimezone(timezone.utc)
+        out = {"identifier": self.identifier, "name": self.name,
+               "thermostatRev": str(self.revs["thermostat"]), "isRegistered": True,
+               "thermostatTime": local.strftime(LOCAL_FMT), "utcTime": utc.strftime(LOCAL_FMT)}
+        if _flag(sel, "includeRuntime"):
+            out["runtime"] = {"runtimeRev": str(self.revs["runtime"]), **self.runtime()}
+        if _flag(sel, "includeSettings"):
+            out["settings"] = dict(self.settings)
+        if _flag(sel, "includeEquipmentStatus"):
+            out["equipmentStatus"] = self.equipment()
+        if _flag(sel, "includeEvents"):
+            out["events"] = [dict(e) for e in self.events]
+        if _flag(sel, "includeLocation"):
+            off = local.utcoffset() or timedelta(0)
+            out["location"] = {"timeZone": str(self.tz), "timeZoneOffsetMinutes": int(off.total_seconds() // 60)}
+        return out
+
+    def set_hold(self, p: dict, now: datetime) -> None:
+        kind = p.get("holdType", "indefinite")
+        if kind not in ("dateTime", "nextTransition", "indefinite", "holdHours"):
+            raise ApiError(7, f"Invalid holdType: {kind}")
+        if "holdClimateRef" not in p:
+            for k in ("heatHoldTemp", "coolHoldTemp"):
+                if not isinstance(p.get(k), int):
+                    raise ApiError(7, f"{k} is required (integer, °F x 10) unless holdClimateRef is set")
+            s = self.settings
+            if not s["heatRangeLow"] <= p["heatHoldTemp"] <= s["heatRangeHigh"]:
+                raise ApiError(7, f"heatHoldTemp {p['heatHoldTemp']} outside {s['heatRangeLow']}..{s['heatRangeHigh']}")
+            if not s["coolRangeLow"] <= p["coolHoldTemp"] <= s["coolRangeHigh"]:
+                raise ApiError(7, f"coolHoldTemp {p['coolHoldTemp']} outside {s['coolRangeLow']}..{s['coolRangeHigh']}")
+            if p["coolHoldTemp"] - p["heatHoldTemp"] < s["heatCoolMinDelta"]:
+                raise ApiError(7, "coolHoldTemp must exceed heatHoldTemp by heatCoolMinDelta")
+        local = now.astimezone(self.tz)
+        start = (p.get("startDate") or local.strftime("%Y-%m-%d"), p.get("startTime") or local.strftime("%H:%M:%S"))
+        if kind == "dateTime":
+            if not p.get("endDate") or not p.get("endTime"):
+                raise ApiError(7, "endDate and endTime are required for a dateTime hold")
+            end = (p["endDate"], p["endTime"])
+            try:
+                datetime.strptime(f"{end[0]} {end[1]}", LOCAL_FMT)
+                datetime.strptime(f"{start[0]} {start[1]}", LOCAL_FMT)
+            except ValueError:
+                raise ApiError(7, "dates must be YYYY-MM-DD and times HH:MM:SS") from None
+        elif kind == "holdHours":
+            if not isinstance(p.get("holdHours"), int):
+                raise ApiError(7, "holdHours is required for a holdHours hold")
+            e = local + timedelta(hours=p["holdHours"])
+            end = (e.strftime("%Y-%m-%d"), e.strftime("%H:%M:%S"))
+        else:  # indefinite / nextTransition: far in the future for this fake
+            end = ("2035-01-01", "00:00:00")
+        self.events = [e for e in self.events if e["type"] != "hold"]
+        self.events.insert(0, {"type": "hold", "name": "auto", "running": True,
+                               "startDate": start[0], "startTime": start[1], "endDate": end[0],
+                               "endTime": end[1], "isTemperatureAbsolute": True,
+                               "heatHoldTemp": p.get("heatHoldTemp", 0), "coolHoldTemp": p.get("coolHoldTemp", 0),
+                               "holdClimateRef": p.get("holdClimateRef", "")})
+
+    def resume(self, p: dict) -> None:
+        if p.get("resumeAll") in (True, "true"):
+            self.events = []
+        elif self.events:
+            self.events.pop(0)
+
+
+def _flag(sel: dict, key: str) -> bool:
+    return sel.get(key) in (True, "true", "True")
+
+
+class FakeEcobee:
+    def __init__(self, app_key: str = FAKE_CLOUD["ecobee"]["app_key"], *, pin_interval_s: int = 30,
+                 pin_ttl_s: float = 540, access_ttl_s: float = 3599, rotate_refresh: bool = True,
+                 old_refresh_valid: bool = True, now: Callable[[], datetime] | None = None):
+        self.app_key = app_key
+        self.pin_interval_s, self.pin_ttl_s, self.access_ttl_s = pin_interval_s, pin_ttl_s, access_ttl_s
+        self.enforce_interval_s: float | None = None  # slow_down threshold (default: the interval)
+        self.rotate_refresh, self.old_refresh_valid = rotate_refresh, old_refresh_valid
+        self.deauthorized = False  # every API call -> code 16
+        self.auth_failed = False  # every API call -> code 1
+        self.fail_next: list[int] = []  # HTTP statuses to answer the next API calls with (e.g. 503)
+        self.now = now or (lambda: datetime.now(timezone.utc))
+        self.lock = threading.RLock()
+        self.thermostats: dict[str, Thermostat] = {TSTAT_ID: Thermostat()}
+        self.pins: dict[str, dict] = {}  # auth code -> pin state
+        self.access: dict[str, float] = {}  # token -> expiry (time.monotonic)
+        self.refresh: set[str] = set()
+        self.log: list[dict] = []
+        self.on_api: list[Callable[[dict], None]] = []  # called with each API request entry
+        self.server: ThreadingHTTPServer | None = None
+
+    # ------------------------------------------------------------ lifecycle
+    def start(self) -> "FakeEcobee":
+        fake = self
+
+        class Handler(_Handler):
+            pass
+        Handler.fake = fake
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True, name="fake-ecobee").start()
+        return self
+
+    def stop(self) -> None:
+        if self.server:
+            self.server.shutdown()
+            self.server.server_close()
+
+    @property
+    def host(self) -> str:
+        return f"127.0.0.1:{self.server.server_address[1]}"
+
+    # ------------------------------------------------------------ test hooks
+    def approve_pin(self, pin: str | None = None) -> None:
+        with self.lock:
+            for st in self.pins.values():
+                if pin is None or st["pin"] == pin:
+                    st["approved"] = True
+
+    def issue_tokens(self) -> dict:
+        with self.lock:
+            return self._issue(new_refresh=None)
+
+    def expire_access_tokens(self) -> None:
+        with self.lock:
+            self.access = {t: 0.0 for t in self.access}
+
+    def set_thermostat(self, identifier: str = TSTAT_ID, **fields) -> None:
+        """actualTemperature, demand, connected, hvacMode, heatRangeLow... (°F x 10)."""
+        with self.lock:
+            t = self.thermostats[identifier]
+            for k, v in fields.items():
+                if k in t.settings:
+                    t.settings[k] = v
+                elif k in t.program:
+                    t.program[k] = v
+                elif hasattr(t, k) and k not in ("events", "revs", "settings", "program"):
+                    setattr(t, k, v)
+                else:
+                    raise KeyError(k)
+
+    def hold_of(self, identifier: str = TSTAT_ID) -> dict | None:
+        with self.lock:
+            t = self.thermostats[identifier]
+            t.refresh(self.now())
+            h = t.hold()
+            return dict(h) if h else None
+
+    def calls(self, method: str | None = None, path: str | None = None, function: str | None = None) -> list[dict]:
+        with self.lock:
+            out = [e for e in self.log if (method is None or e["method"] == method)
+                   and (path is None or e["path"] == path)]
+        if function:
+            out = [e for e in out if any(f.get("type") == function for f in (e["body"] or {}).get("functions", []))]
+        return out
+
+    # ------------------------------------------------------------ endpoints
+    def _issue(self, new_refresh: str | None) -> dict:
+        access = "at-" + secrets.token_urlsafe(24)
+        self.access[access] = time.monotonic() + self.access_ttl_s
+        refresh = new_refresh or "rt-" + secrets.token_urlsafe(16)
+        self.refresh.add(refresh)
+        return {"access_token": access, "token_type": "Bearer", "expires_in": int(self.access_ttl_s),
+                "refresh_token": refresh, "scope": "smartWrite"}
+
+    def authorize(self, q: dict) -> dict:
+        if q.get("client_id") != self.app_key:
+            raise OAuthError("invalid_client", "Unknown client_id.", 401)
+        if q.get("response_type") != "ecobeePin":
+            raise OAuthError("invalid_request", "response_type must be ecobeePin.")
+        pin = "-".join(secrets.token_hex(2).upper() for _ in range(2))
+        code = secrets.token_urlsafe(12)
+        self.pins[code] = {"pin": pin, "approved": False, "last_poll": None,
+                           "expires": time.monotonic() + self.pin_ttl_s}
+        return {"ecobeePin": pin, "code": code, "scope": q.get("scope", "smartWrite"),
+                "expires_in": math.ceil(self.pin_ttl_s / 60), "interval": self.pin_interval_s}
+
+    def token(self, q: dict) -> dict:
+        if q.get("client_id") != self.app_key:
+            raise OAuthError("invalid_client", "Unknown client_id.", 401)
+        grant = q.get("grant_type")
+        if grant == "ecobeePin":
+            st = self.pins.get(q.get("code", ""))
+            if st is None:
+                raise OAuthError("invalid_grant", "Unknown authorization code.")
+            mono = time.monotonic()
+            if mono > st["expires"]:
+                raise OAuthError("authorization_expired", "The authorization has expired.")
+            last, st["last_poll"] = st["last_poll"], mono
+            floor = self.enforce_interval_s if self.enforce_interval_s is not None else self.pin_interval_s
+            if last is not None and mono - last < floor * 0.9:
+                raise OAuthError("slow_down", "Polling too fast; wait interval seconds between polls.")
+            if not st["approved"]:
+                raise OAuthError("authorization_pending", "Waiting for the user to authorize the PIN.")
+            del self.pins[q["code"]]
+            return self._issue(None)
+        if grant == "refresh_token":
+            rt = q.get("refresh_token") or q.get("code") or ""
+            if rt not in self.refresh:
+                raise OAuthError("invalid_grant", "The refresh token is invalid.")
+            for t in self.access:  # refreshing expires the old access tokens
+                self.access[t] = 0.0
+            if self.rotate_refresh and not self.old_refresh_valid:
+                self.refresh.discard(rt)
+            return self._issue(None if self.rotate_refresh else rt)
+        raise OAuthError("unsupported_grant_type", f"grant_type {grant!r} is not supported.")
+
+    def check_token(self, header: str) -> None:
+        if self.deauthorized:
+            raise ApiError(16)
+        if self.auth_failed:
+            raise ApiError(1)
+        token = header[7:] if header.startswith("Bearer ") else ""
+        if token not in self.access:
+            raise ApiError(1)
+        if time.monotonic() >= self.access[token]:
+            raise ApiError(14)
+
+    def select(self, sel: dict) -> list[Thermostat]:
+        kind = sel.get("selectionType")
+        if kind == "registered":
+            return list(self.thermostats.values())
+        if kind == "thermostats":
+            ids = [i for i in str(sel.get("selectionMatch", "")).split(",") if i]
+            if not ids or any(i not in self.thermostats for i in ids):
+                raise ApiError(2, "Not authorized (unknown thermostat).")
+            return [self.thermostats[i] for i in ids]
+        raise ApiError(9, f"Invalid selectionType {kind!r}.")
+
+    def get_thermostats(self, sel: dict) -> dict:
+        now = self.now()
+        ts = self.select(sel)
+        for t in ts:
+            t.refresh(now)
+        return {"page": {"page": 1, "totalPages": 1, "pageSize": len(ts), "total": len(ts)},
+                "thermostatList": [t.body(now, sel) for t in ts], "status": {"code": 0, "message": ""}}
+
+    def summary(self, sel: dict) -> dict:
+        now = self.now()
+        ts = self.select(sel)
+        for t in ts:
+            t.refresh(now)
+        out = {"thermostatCount": len(ts),
+               "revisionList": [f"{t.identifier}:{t.name}:{str(t.connected).lower()}:{t.revs['thermostat']}:"
+                                f"260101000000:{t.revs['runtime']}:260101000000" for t in ts],
+               "status": {"code": 0, "message": ""}}
+        if _flag(sel, "includeEquipmentStatus"):
+            out["statusList"] = [f"{t.identifier}:{t.equipment()}" for t in ts]
+        return out
+
+    def functions(self, body: dict) -> dict:
+        if not isinstance(body, dict) or not isinstance(body.get("functions"), list):
+            raise ApiError(5, "functions must be a list.")
+        now = self.now()
+        ts = self.select(body.get("selection") or {})
+        for t in ts:
+            t.refresh(now)
+        for fn in body["functions"]:
+            params = fn.get("params") or {}
+            for t in ts:
+                if fn.get("type") == "setHold":
+                    t.set_hold(params, now)
+                elif fn.get("type") == "resumeProgram":
+                    t.resume(params)
+                elif fn.get("type") != "sendMessage":
+                    raise ApiError(8, f"Invalid function {fn.get('type')!r}.")
+        for t in ts:
+            t.refresh(now)
+        return {"status": {"code": 0, "message": ""}}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    fake: FakeEcobee
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *a):  # keep test output quiet
+        pass
+
+    def _send(self, status: int, data: dict) -> None:
+        raw = json.dumps(data).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json;charset=UTF-8")
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def _handle(self, method: str) -> None:
+        fake = self.fake
+        url = urlsplit(self.path)
+        q = {k: v[0] for k, v in parse_qs(url.query).items()}
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = None
+        if method == "POST" and raw:
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                q.update({k: v[0] for k, v in parse_qs(raw.decode()).items()})  # form-encoded /token
+        sel_raw = q.get("body") or q.get("json")
+        entry = {"method": method, "path": url.path, "query": q, "body": body,
+                 "token": (self.headers.get("Authorization") or "")[7:], "t": time.monotonic()}
+        with fake.lock:
+            fake.log.append(entry)
+        try:
+            with fake.lock:
+                if url.path == "/authorize" and method == "GET":
+                    return self._send(200, fake.authorize(q))
+                if url.path == "/token" and method == "POST":
+                    return self._send(200, fake.token(q))
+                if url.path not in ("/1/thermostat", "/1/thermostatSummary"):
+                    return self._send(404, {"status": {"code": 3, "message": "Not found."}})
+                if fake.fail_next:
+                    status = fake.fail_next.pop(0)
+                    return self._send(status, {"status": {"code": 3, "message": "Processing error."}})
+                fake.check_token(self.headers.get("Authorization") or "")
+            for hook in list(fake.on_api):
+                hook(entry)
+            with fake.lock:
+                if method == "POST" and url.path == "/1/thermostat":
+                    return self._send(200, fake.functions(body))
+                try:
+                    sel = json.loads(sel_raw or "")["selection"]
+                except (ValueError, KeyError, TypeError):
+                    raise ApiError(4, "body/json must be JSON with a selection.") from None
+                if url.path == "/1/thermostatSummary":
+                    return self._send(200, fake.summary(sel))
+                return self._send(200, fake.get_thermostats(sel))
+        except OAuthError as e:
+            self._send(e.http, {"error": e.error, "error_description": e.description,
+                                "error_uri": "https://tools.ietf.org/html/rfc6749#section-5.2"})
+        except ApiError as e:
+            self._send(500, {"status": {"code": e.code, "message": e.message}})
+
+    def do_GET(self):
+        self._handle("GET")
+
+    def do_POST(self):
+        self._handle("POST")
