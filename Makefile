@@ -1,31 +1,27 @@
 # circuitq: `make demo` runs the whole fleet on simulated hardware; `make test` runs the tests.
-VENV := .venv
-PY := $(VENV)/bin/python
+# (Both are thin wrappers over scripts/demo.sh and scripts/test.sh, which need no make.)
+.PHONY: setup demo test test-docker bench docs clean
 
-.PHONY: setup demo test test-docker bench docs acl clean
-
-$(PY): pyproject.toml scripts/setup.sh
+setup:
 	bash scripts/setup.sh
-	@touch $(PY)
 
-setup: $(PY)
+demo:
+	bash scripts/demo.sh
 
-demo: $(PY)
-	$(PY) -m sim.demo
+test:
+	bash scripts/test.sh
 
-test: $(PY)
-	$(PY) -m pytest -q
+# The same end-to-end fleet tests against `docker compose up` (needs a Docker engine).
+test-docker: setup
+	CIRCUITQ_DOCKER=1 .venv/bin/python -m pytest -q tests/test_fleet_e2e.py
 
-# The same end-to-end tests against `docker compose up` (needs a Docker engine).
-test-docker: $(PY)
-	CIRCUITQ_DOCKER=1 $(PY) -m pytest -q -m docker
+bench: setup
+	.venv/bin/python -m bench
 
-bench: $(PY)
-	$(PY) -m bench
-
-docs: $(PY)
-	$(PY) -m scripts.gen_docs
-	$(PY) -m mosquitto.gen_acl --out mosquitto/acl
+# Regenerate what is derived from the topic catalogue.
+docs: setup
+	.venv/bin/python -m scripts.gen_docs
+	.venv/bin/python -m mosquitto.gen_acl --out mosquitto/acl
 
 clean:
 	rm -rf run state .pytest_cache
