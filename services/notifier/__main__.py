@@ -1,0 +1,5 @@
+from circuitq.service import run
+
+from .service import build
+
+raise SystemExit(run("notifier", build))
