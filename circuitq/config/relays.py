@@ -58,7 +58,14 @@ class DrmOutputConfig(StrictModel):
                               2: {"drm2": "on", "drm3": "off"},
                               3: {"drm2": "off", "drm3": "on"}}
             else:
-                raise ValueError("direct wiring needs a 'modes' table")
+                # direct: relay `drm<N>` asserts DRM N; all released is mode 0.
+                bad = [r for r in self.relays if r not in ("drm1", "drm2", "drm3")]
+                if bad:
+                    raise ValueError(f"direct wiring without a 'modes' table needs relays named "
+                                     f"drm1/drm2/drm3 (got {bad})")
+                self.modes = {0: {r: "off" for r in self.relays}}
+                for r in self.relays:
+                    self.modes[int(r[3])] = {x: ("on" if x == r else "off") for x in self.relays}
         for mode, levels in self.modes.items():
             if mode not in (0, 1, 2, 3):
                 raise ValueError(f"modes: {mode} is not a DRM mode (0, 1, 2, 3)")

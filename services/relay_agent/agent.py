@@ -1,0 +1,223 @@
+"""The relay agent's I/O shell: lock file, GPIO, FleetClient, EventLoop timers, persistence,
+watchdog. Decisions are the pure Fleet's; this file only wires events to it and applies
+the switches it returns. Everything that touches the fleet or the pins holds `self.lock`,
+which the watchdog thread takes too.
+"""
+from __future__ import annotations
+
+import sys
+import threading
+
+from circuitq import topics
+from circuitq.payloads import Alert
+from circuitq.service import ServiceContext
+
+from . import store
+from .core import CommandError, Now
+from .fleet import Fleet
+from .gpio import make_driver
+from .hardware import Hardware, check_wirings, resolve_channels
+from .lockfile import AlreadyRunning, InstanceLock
+from .state import activity, drm_state, relay_state
+from .watchdog import Watchdog
+
+EXIT_LOCKED = 3
+STATE_FILE = "relay_agent.json"
+COMMAND_TOPICS = {"relay": (topics.RELAY_COMMAND, "relay"), "drm": (topics.DRED_COMMAND, "output")}
+STATE_TOPICS = {"relay": (topics.RELAY_STATE, "relay"), "drm": (topics.DRED_STATE, "output")}
+
+
+def build(ctx: ServiceContext) -> "RelayAgent":
+    relays, drm = resolve_channels(ctx.cfg)  # ConfigError (exit 2) before anything is touched
+    wirings = check_wirings(ctx.cfg)
+    lock = InstanceLock(ctx.cfg.relay_agent.lock_file)
+    try:
+        lock.acquire()
+    except AlreadyRunning as exc:
+        print(f"relay_agent: {exc}", file=sys.stderr)
+        raise SystemExit(EXIT_LOCKED)
+    hw = Hardware(relays, drm, wirings, make_driver(ctx.cfg.relay_agent))
+    return RelayAgent(ctx, hw, lock)
+
+
+class RelayAgent:
+    def __init__(self, ctx: ServiceContext, hw: Hardware, lock: InstanceLock | None = None, exit=None):
+        self.ctx, self.hw, self.instance_lock = ctx, hw, lock
+        self.ra = ctx.cfg.relay_agent
+        self.client, self.loop, self.log = ctx.client, ctx.loop, ctx.log
+        self.lock = threading.RLock()
+        self.store_path = ctx.state_path(STATE_FILE)
+        self.fleet = Fleet(ctx.cfg, self.now(), store.load(self.store_path), hw.wirings)
+        self.published: dict[tuple[str, str], str] = {}
+        self.timer = None
+        self.broker_lost = False
+        self.faults: set[str] = set()
+        kw = {"exit": exit} if exit else {}
+        self.watchdog = Watchdog(lambda: self.loop.heartbeat, ctx.clock.monotonic, self.ra.watchdog_s,
+                                 self._on_stall, **kw)
+
+    def now(self) -> Now:
+        return Now(self.ctx.clock.monotonic(), self.ctx.clock.now())
+
+    # ---------------------------------------------------------------- lifecycle
+    def start(self) -> None:
+        with self.lock:  # boot levels on the pins BEFORE the MQTT client exists on the network
+            self.hw.boot(self.fleet.values())
+            self._save()
+        self.log.info("boot levels applied: %s", self.fleet.values())
+        base, c = self.ctx.base, self.client
+        for kind, (entry, _) in COMMAND_TOPICS.items():
+            c.subscribe(entry.filter(base), lambda t, p, r, k=kind: self._on_command(k, t, p, r))
+        c.subscribe(topics.STATUS.topic(base, service="scheduler"), self._on_scheduler_status)
+        c.on_connect_hooks.append(self._on_connect)
+        c.on_disconnect_hooks.append(self._on_disconnect)
+        self.loop.call_later(self.ra.broker_grace_s, self._check_broker)  # never connected at all
+        self._reschedule()
+        self.watchdog.start()
+
+    def shutdown(self) -> None:
+        self.watchdog.stop()
+        with self.lock:
+            self._apply(self.fleet.fallback_all(self.now(), "safe:shutdown"))
+            infos = self._publish_states(force=True)
+        for info in infos:
+            try:
+                info.wait_for_publish(1.0)
+            except Exception:  # not connected: the retained state goes out on the next start
+                pass
+        self.hw.close()
+        if self.instance_lock:
+            self.instance_lock.release()
+
+    # ---------------------------------------------------------------- events (loop thread)
+    def _on_command(self, kind: str, topic: str, payload: bytes, retained: bool) -> None:
+        entry, placeholder = COMMAND_TOPICS[kind]
+        name = (entry.match(self.ctx.base, topic) or {}).get(placeholder, "")
+        with self.lock:
+            try:
+                sw = self.fleet.command(kind, name, payload, retained, self.now())
+            except CommandError as exc:
+                self.client.report_error(topic, payload, str(exc))
+                return
+            self._apply([(kind, sw)] if sw else [])
+
+    def _on_scheduler_status(self, topic: str, payload: bytes, retained: bool) -> None:
+        if payload.strip() == topics.OFFLINE.encode() and self.ra.scheduler_offline_safe:
+            self.log.warning("scheduler offline: every output to its safe state")
+            self._fallback("safe:scheduler_offline")
+
+    def _on_connect(self) -> None:
+        self.broker_lost = False
+        with self.lock:
+            self._publish_states(force=True)  # retained state may be gone (broker restart)
+
+    def _on_disconnect(self) -> None:
+        self.loop.call_later(self.ra.broker_grace_s, self._check_broker)
+
+    def _check_broker(self) -> None:
+        down = self.ctx.clock.monotonic() - (self.client.last_disconnected_mono or 0.0)
+        if not self.client.connected.is_set() and not self.broker_lost and down >= self.ra.broker_grace_s - 0.05:
+            self.broker_lost = True
+            self.log.warning("broker unreachable for %.0f s: every output to its safe state", down)
+            self._fallback("safe:broker_lost")
+
+    def _on_timer(self) -> None:
+        self.timer = None
+        with self.lock:
+            self._apply(self.fleet.tick(self.now()))
+
+    def _fallback(self, cause: str) -> None:
+        with self.lock:
+            self._apply(self.fleet.fallback_all(self.now(), cause))
+
+    # ---------------------------------------------------------------- applying decisions
+    def _apply(self, switches) -> None:
+        """Write the pins for the fleet's switches, then persist, publish, re-arm the timer."""
+        now = self.ctx.clock.now()
+        for kind, sw in switches:
+            self._write(kind, sw)
+            self.log.info("%s %s: %s -> %s (%s)", kind, sw.name, sw.old, sw.new, sw.cause)
+        if switches:
+            self._save()
+            for kind, sw in switches:
+                self._send(topics.ACTIVITY, activity(kind, sw, now))
+        self._publish_states()
+        self._reschedule()
+
+    def _write(self, kind: str, sw) -> None:
+        try:
+            self.hw.write(kind, sw.name, sw.new)
+        except Exception:  # the read-back in the published state shows the fault
+            self.log.exception("%s %s: GPIO write failed", kind, sw.name)
+
+    def _reschedule(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+        deadline = self.fleet.next_deadline()
+        # A timer at the next lease end / eligible_at, not polling; +1 ms so `now` is past it.
+        self.timer = None if deadline is None else self.loop.call_at(deadline + 0.001, self._on_timer)
+
+    def _save(self) -> None:
+        try:
+            store.save(self.store_path, self.fleet.wear(self.now()))
+        except OSError as exc:
+            self.log.error("cannot persist switch counts to %s: %s", self.store_path, exc)
+
+    def _state(self, kind: str, name: str, core):
+        if kind == "relay":
+            return relay_state(core, self.hw.read_relay(name))
+        return drm_state(core, self.hw.read_mode(name), self.hw.read_drm(name))
+
+    def _publish_states(self, force: bool = False) -> list:
+        infos = []
+        for kind, name, core in self.fleet.all():
+            state = self._state(kind, name, core)
+            self._check_readback(name, state.reason.code == "fault:readback")
+            payload = state.model_dump_json()
+            if not force and self.published.get((kind, name)) == payload:
+                continue
+            if not self.client.connected.is_set():
+                continue  # republished on connect; paho would otherwise queue stale states
+            entry, placeholder = STATE_TOPICS[kind]
+            infos.append(self.client.publish_entry(entry, payload, **{placeholder: name}))
+            self.published[(kind, name)] = payload
+        return infos
+
+    def _check_readback(self, name: str, fault: bool) -> None:
+        """Alert once when a pin reads back unlike what was written, and when it recovers."""
+        if fault == (name in self.faults):
+            return
+        (self.faults.add if fault else self.faults.discard)(name)
+        self.log.error("%s: read-back fault %s", name, "detected" if fault else "cleared")
+        self._send(topics.ALERT, Alert(key=f"readback:{name}", title=f"{name}: relay read-back fault",
+                                       message=f"{name}: the pin reads back a different level than "
+                                               f"the relay agent wrote", priority=1,
+                                       source="relay_agent", resolved=not fault, ts=self.ctx.clock.now()))
+
+    def _send(self, entry, model) -> None:
+        if self.client.connected.is_set():
+            try:
+                self.client.publish_entry(entry, model)
+            except Exception:
+                self.log.exception("could not publish on %s", entry.key)
+
+    # ---------------------------------------------------------------- watchdog thread
+    def _on_stall(self, age: float) -> None:
+        got = self.lock.acquire(timeout=2.0)  # the loop may be stuck holding it: act anyway
+        try:
+            self._apply_safe_from_watchdog()
+        finally:
+            if got:
+                self.lock.release()
+
+    def _apply_safe_from_watchdog(self) -> None:
+        switches = self.fleet.fallback_all(self.now(), "safe:watchdog")
+        for kind, sw in switches:
+            self._write(kind, sw)
+        self._save()
+        infos = self._publish_states(force=True)  # only if connected: publishes nothing it can't
+        for info in infos:
+            try:
+                info.wait_for_publish(0.5)
+            except Exception:
+                pass

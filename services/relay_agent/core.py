@@ -1,0 +1,202 @@
+"""Pure decision core of one output (a relay, or a DRM output as a whole): no I/O, no clock.
+
+Every method takes `now` (monotonic seconds and wall time) and returns the `Switch` it
+decided, if any; the shell writes the pins. Values are 'on'/'off' for relays and mode
+numbers for DRM outputs; the per-kind differences are data (`Limits`), not if-chains.
+
+THE SAFETY-FALLBACK RULE (also in docs/relay_agent.md):
+  A fallback to the safe state (lease expired, scheduler offline, broker lost, shutdown,
+  watchdog) that only turns things OFF (`Limits.releases`: a relay going off, a DRM output
+  only de-energising relays) is applied at once, ignoring min on time / min dwell: a relay
+  never stays on past its lease. A transition that turns something ON - including a
+  fallback to a safe state of `on` - respects min off time and the starts-per-hour budget
+  like any command: it is held (pending) until allowed, because restarting a compressor or
+  chattering a contactor is the harm those limits prevent.
+"""
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Callable, Hashable, Mapping
+
+HOUR_S = 3600.0  # the starts/changes budget is a sliding window of this many seconds
+
+REASONS: dict[str, str] = {
+    "boot": "boot state applied at start-up, before connecting",
+    "command": "commanded by the scheduler",
+    "safe:lease_expired": "the command's lease ran out without renewal",
+    "safe:scheduler_offline": "the scheduler went offline",
+    "safe:broker_lost": "the broker was unreachable for longer than broker_grace_s",
+    "safe:shutdown": "the relay agent shut down",
+    "safe:watchdog": "the relay agent's main loop stalled (watchdog)",
+    "hold:min_on": "minimum on time not yet served",
+    "hold:min_off": "minimum off time not yet served",
+    "hold:max_starts": "starts-per-hour budget spent",
+    "hold:min_dwell": "minimum time in a DRM mode not yet served",
+    "hold:max_changes": "mode-changes-per-hour budget spent",
+    "fault:readback": "the pin reads back a different level than was written",
+}
+
+
+def reason_text(code: str) -> str:
+    return REASONS.get(code, code)
+
+
+@dataclass(frozen=True)
+class Now:
+    mono: float
+    wall: datetime
+
+    def wall_at(self, mono: float) -> datetime:
+        return self.wall + timedelta(seconds=mono - self.mono)
+
+    def mono_at(self, wall: datetime) -> float:
+        return self.mono + (wall - self.wall).total_seconds()
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Hard switching limits of one output, as a table.
+
+    min_time: value -> (seconds the output must stay at that value before leaving it, hold code)
+    is_event: which transitions spend the hourly budget (relay: starts, i.e. -> on; DRM: any)
+    releases: which transitions only turn things off (may skip limits on a safety fallback)
+    """
+    min_time: Mapping[Hashable, tuple[float, str]]
+    max_events_per_hour: int
+    event_code: str
+    is_event: Callable[[Any, Any], bool]
+    releases: Callable[[Any, Any], bool]
+    max_lease_s: float
+
+
+@dataclass(frozen=True)
+class Pending:
+    value: Any
+    code: str  # why it waits, e.g. hold:min_off
+    eligible_at: float  # monotonic
+    eligible_wall: datetime
+    cause: str  # the reason code it will carry once applied
+
+
+@dataclass(frozen=True)
+class Switch:
+    name: str
+    old: Any
+    new: Any
+    cause: str
+    count: int
+
+
+@dataclass
+class Wear:
+    """What survives a restart (state_dir/relay_agent.json): relay wear and recent history."""
+    value: Any = None
+    switch_count: int = 0
+    since: datetime | None = None
+    events: tuple[datetime, ...] = ()
+
+
+class CommandError(ValueError):
+    """A command that is refused; `field` names the offending field or topic."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+class OutputCore:
+    def __init__(self, name: str, limits: Limits, safe: Any, boot: Any, now: Now,
+                 wear: Wear | None = None):
+        self.name, self.limits, self.safe = name, limits, safe
+        wear = wear or Wear()
+        self.value = boot
+        self.cause = "boot"
+        self.since, self.since_wall = now.mono, now.wall
+        self.switch_count = wear.switch_count
+        self.events: deque[float] = deque(sorted(now.mono_at(t) for t in wear.events))
+        if wear.value == boot and wear.since is not None:
+            # Same level as before the restart: keep counting min on/off from the real change.
+            self.since, self.since_wall = min(now.mono, now.mono_at(wear.since)), min(now.wall, wear.since)
+        elif wear.value is not None:
+            self._count(wear.value, boot, now)  # the boot itself switched the relay
+        self.commanded: Any = None
+        self.command_id: str | None = None
+        self.lease_until: float | None = None
+        self.lease_wall: datetime | None = None
+        self.desired: tuple[Any, str] = (boot, "boot")
+        self.pending: Pending | None = None
+
+    # ---------------------------------------------------------------- inputs
+    def command(self, now: Now, value: Any, lease_s: float, command_id: str) -> Switch | None:
+        """An absolute command under a lease; the same value again renews the lease."""
+        if lease_s > self.limits.max_lease_s:
+            raise CommandError("lease_s", f"{lease_s:g} s exceeds max_lease_s "
+                                          f"{self.limits.max_lease_s:g} s of {self.name}")
+        self.commanded, self.command_id = value, command_id
+        self.lease_until, self.lease_wall = now.mono + lease_s, now.wall_at(now.mono + lease_s)
+        self.desired = (value, "command")
+        return self._settle(now)
+
+    def fallback(self, now: Now, cause: str) -> Switch | None:
+        """Back to the safe state (cause: safe:*); the active command is dropped."""
+        self.commanded = self.lease_until = self.lease_wall = None
+        self.desired = (self.safe, cause)
+        return self._settle(now)
+
+    def tick(self, now: Now) -> Switch | None:
+        """Lease expiry and held transitions whose time has come."""
+        if self.lease_until is not None and now.mono >= self.lease_until:
+            return self.fallback(now, "safe:lease_expired")
+        return self._settle(now)
+
+    def next_deadline(self) -> float | None:
+        times = [t for t in (self.lease_until, self.pending and self.pending.eligible_at) if t is not None]
+        return min(times) if times else None
+
+    # ---------------------------------------------------------------- decisions
+    def _settle(self, now: Now) -> Switch | None:
+        target, cause = self.desired
+        if target == self.value:
+            self.pending, self.cause = None, cause
+            return None
+        hold = self._hold(now, target, cause)
+        if hold is not None:
+            code, at = hold
+            self.pending = Pending(target, code, at, now.wall_at(at), cause)
+            return None
+        old = self.value
+        self.value, self.cause, self.pending = target, cause, None
+        self.since, self.since_wall = now.mono, now.wall
+        self._count(old, target, now)
+        return Switch(self.name, old, target, cause, self.switch_count)
+
+    def _hold(self, now: Now, target: Any, cause: str) -> tuple[str, float] | None:
+        """(hold code, eligible_at) of the limit that binds longest, or None if allowed now."""
+        if cause.startswith("safe:") and self.limits.releases(self.value, target):
+            return None  # the safety-fallback rule (module docstring)
+        secs, code = self.limits.min_time.get(self.value, (0.0, ""))
+        holds = [(code, self.since + secs)]
+        if self.limits.is_event(self.value, target):
+            self._prune(now)
+            n = self.limits.max_events_per_hour
+            if len(self.events) >= n:
+                holds.append((self.limits.event_code, self.events[-n] + HOUR_S))
+        due = [h for h in holds if h[1] > now.mono]
+        return max(due, key=lambda h: h[1]) if due else None
+
+    def _count(self, old: Any, new: Any, now: Now) -> None:
+        self.switch_count += 1
+        if self.limits.is_event(old, new):
+            self.events.append(now.mono)
+        self._prune(now)
+
+    def _prune(self, now: Now) -> None:
+        while self.events and self.events[0] <= now.mono - HOUR_S:
+            self.events.popleft()
+
+    def wear(self, now: Now) -> Wear:
+        self._prune(now)
+        return Wear(self.value, self.switch_count, self.since_wall,
+                    tuple(now.wall_at(t) for t in self.events))
