@@ -126,6 +126,19 @@ SOLAR_HEALTH = Topic(
     "solar_health", "{base}/solar/health", ("solar_collector",), ("scheduler", "notifier", USER),
     1, True, p.Health, "Health of the solar source in use (and which one).",
 )
+SOLAR_SOURCE_HEALTH = Topic(
+    "solar_source_health", "{base}/solar/source/{source}/health", ("solar_collector",),
+    ("notifier", USER), 1, True, p.Health,
+    "Health of each configured solar source (the fallbacks too), by source name.",
+)
+SOLAR_INPUT = Topic(
+    "solar_input", "{base}/solar/input/{source}", (USER,), ("solar_collector",), 1, False,
+    'number of watts, or JSON such as {"w": 1234, "ts": 1767225600}',
+    "Solar production fed by Node-RED or a script, read by an `mqtt` solar source named "
+    "<source> (config `json_path`/`ts_path`). A foreign topic such as `shellies/...` needs an "
+    "extra ACL line instead.",
+    "1234",
+)
 
 LOAD_SET = Topic(
     "load_set", "{base}/load/{load}/set", (USER, "scheduler"), ("scheduler",), 1, False,
@@ -170,6 +183,7 @@ CATALOGUE: tuple[Topic, ...] = (
     STATUS, ERROR, ALERT, ACTIVITY,
     RELAY_COMMAND, RELAY_STATE, DRED_COMMAND, DRED_STATE,
     CURB_READING, CURB_CIRCUIT, CURB_HEALTH, SOLAR_PRODUCTION, SOLAR_HEALTH,
+    SOLAR_SOURCE_HEALTH, SOLAR_INPUT,
     LOAD_SET, LOAD_STATE, DRM_SET, DRM_STATE,
     ECOBEE_SHED, ECOBEE_STATE,
     HA_DISCOVERY,

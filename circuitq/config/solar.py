@@ -1,8 +1,228 @@
-"""solar_collector section (placeholder until the collector lands)."""
+"""solar_collector section: where solar production comes from, in fallback order.
+
+    solar:
+      system_size_w: 5250          # values above max_ratio x this are refused as absurd
+      freshness_s: 1000            # older content is published with stale: true (dreadpi)
+      sources:                     # first healthy one wins; all are polled and reported
+        - {kind: envoy, host: 192.168.1.50}
+        - {kind: pvoutput}
+        - {kind: enlighten, system_id: "4242"}
+
+API keys and tokens come from the secrets file (enphase, envoy, pvoutput sections).
+Cloud URL prefixes are hard-coded (dreadpi's security rule): a config may change only the
+host, and the scheme or port only for a loopback test fake.
+"""
 from __future__ import annotations
+
+import ipaddress
+import math
+import re
+from pathlib import Path
+from typing import Annotated, Literal, Union
+from urllib.parse import urlsplit
+
+from pydantic import Field, field_validator, model_validator
 
 from .base import StrictModel
 
+# A month is 30.44 days; Enlighten plans are counted per calendar month.
+MONTH_S = 30.44 * 86400
+# Monthly call budgets of the Enlighten v4 plans (external-apis.md section 2; unverified
+# secondary summary, hence `calls_per_month` can override).
+ENLIGHTEN_PLANS = {"watt": (10, 1_000), "kilowatt": (50, 50_000),
+                   "megawatt": (100, 300_000), "partner": (300, 1_500_000)}
+SAFE_EXECUTABLE = re.compile(r"^[A-Za-z0-9._/-]+$")  # dreadpi's whitelist, minus the space
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def parse_endpoint(value: str, *, lan: bool = False) -> str:
+    """`host`, `host:port` or `scheme://host[:port]` -> `scheme://host[:port]` (no path).
+
+    Cloud APIs (lan=False): https only, and no port, unless the host is loopback (a fake).
+    The Envoy (lan=True) is on the LAN by nature: any host, http allowed (old firmware).
+    """
+    text = value.strip()
+    parts = urlsplit(text if "://" in text else "https://" + text)
+    if parts.scheme not in ("http", "https"):
+        raise ValueError(f"{value!r}: scheme must be https (or http for a local test fake)")
+    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username or parts.password:
+        raise ValueError(f"{value!r}: give only a host (the API path prefix is fixed)")
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        raise ValueError(f"{value!r}: bad port") from None
+    if not host:
+        raise ValueError(f"{value!r}: no host")
+    if not lan and (parts.scheme == "http" or port is not None) and not _is_loopback(host):
+        raise ValueError(f"{value!r}: http and custom ports are only allowed for a loopback test fake")
+    netloc = f"[{host}]" if ":" in host else host
+    return f"{parts.scheme}://{netloc}" + (f":{port}" if port is not None else "")
+
+
+class _Source(StrictModel):
+    name: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]+$", description="default: the kind")
+    poll_s: float | None = Field(None, gt=0, description="default: what the API allows")
+    timeout_s: float = Field(10, gt=0)
+    retries: int = Field(2, ge=0, le=5, description="HTTP retries with backoff within one poll")
+    max_backoff_s: float = Field(600, gt=0, description="longest wait between polls while failing")
+
+    @property
+    def label(self) -> str:
+        return self.name or self.kind  # type: ignore[attr-defined]
+
+
+class EnlightenSource(_Source):
+    """Enphase Enlighten API v4 (cloud). Credentials: secrets.enphase."""
+    kind: Literal["enlighten"]
+    system_id: str = Field(pattern=r"^[0-9]+$")
+    plan: Literal["watt", "kilowatt", "megawatt", "partner"] = "watt"
+    calls_per_month: int | None = Field(None, gt=0, description="override the plan's budget")
+    host: str = "https://api.enphaseenergy.com"
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, v: str) -> str:
+        return parse_endpoint(v)
+
+    @property
+    def monthly_budget(self) -> int:
+        return self.calls_per_month or ENLIGHTEN_PLANS[self.plan][1]
+
+    @property
+    def min_poll_s(self) -> float:
+        per_minute = ENLIGHTEN_PLANS[self.plan][0]
+        return max(MONTH_S / self.monthly_budget, 60 / per_minute if not self.calls_per_month else 0)
+
+    @property
+    def interval_s(self) -> float:
+        # Watt plan: 2.63e6 s / 1000 calls = 44 min -> rounded up to 45 min; at least 60 s.
+        return self.poll_s or max(60.0, math.ceil(self.min_poll_s / 300) * 300)
+
+    @model_validator(mode="after")
+    def _budget(self):
+        if self.poll_s is not None and self.poll_s < self.min_poll_s:
+            raise ValueError(f"poll_s {self.poll_s} would exceed the {self.plan} plan's "
+                             f"{self.monthly_budget} calls a month (minimum {self.min_poll_s:.0f} s)")
+        return self
+
+
+class EnvoySource(_Source):
+    """The local Enphase IQ Gateway (Envoy), firmware >= 7 with a bearer token (secrets.envoy)."""
+    kind: Literal["envoy"]
+    host: str = Field(description="LAN address, e.g. 192.168.1.50 or envoy.local")
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, v: str) -> str:
+        return parse_endpoint(v, lan=True)
+
+    @property
+    def interval_s(self) -> float:
+        return self.poll_s or 15.0  # local device, no quota; it refreshes wNow every few s
+
+
+class PvoutputSource(_Source):
+    """pvoutput.org getstatus.jsp. Credentials: secrets.pvoutput."""
+    kind: Literal["pvoutput"]
+    requests_per_hour: int = Field(60, gt=0, description="60, or 300 in donation mode")
+    host: str = "https://pvoutput.org"
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, v: str) -> str:
+        return parse_endpoint(v)
+
+    @property
+    def interval_s(self) -> float:
+        return self.poll_s or 3600 / self.requests_per_hour  # 60/hour -> 60 s
+
+    @model_validator(mode="after")
+    def _budget(self):
+        if self.poll_s is not None and self.poll_s < 3600 / self.requests_per_hour:
+            raise ValueError(f"poll_s {self.poll_s} exceeds {self.requests_per_hour} requests an hour")
+        return self
+
+
+class ScriptSource(_Source):
+    """An external program (dreadpi's external_script): no shell, run as `user` when root.
+
+    It must print one number of watts, optionally followed by a Unix timestamp.
+    """
+    kind: Literal["script"]
+    command: list[str] = Field(min_length=1, description="argv, e.g. [/usr/bin/shuf, -i, 0-1100, -n, '1']")
+    user: str = Field("nobody", description="run as this user when the collector runs as root")
+
+    @field_validator("command", mode="before")
+    @classmethod
+    def _split(cls, v):
+        return v.split() if isinstance(v, str) else v  # dreadpi's one-line form
+
+    @field_validator("command")
+    @classmethod
+    def _safe(cls, v: list[str]) -> list[str]:
+        if not SAFE_EXECUTABLE.match(v[0]):
+            raise ValueError(f"executable {v[0]!r} may only contain A-Z a-z 0-9 . _ / -")
+        if any("\0" in a for a in v):
+            raise ValueError("arguments may not contain NUL")
+        return v
+
+    @property
+    def interval_s(self) -> float:
+        return self.poll_s or 60.0
+
+
+class MqttSource(_Source):
+    """Any MQTT topic: a Shelly or Tasmota meter, a Node-RED flow.
+
+    Default topic: circuitq/solar/input/<name> (the `user` account may publish there). A
+    foreign topic such as shellies/<id>/emeter/0/power needs a read line for solar_collector
+    in mosquitto/acl (python -m mosquitto.gen_acl --extra ...).
+    """
+    kind: Literal["mqtt"]
+    topic: str | None = Field(None, description="default: circuitq/solar/input/<name>")
+    json_path: str | None = Field(None, description="dotted path to watts, e.g. ENERGY.Power")
+    ts_path: str | None = Field(None, description="dotted path to a timestamp (epoch or ISO)")
+    scale: float = Field(1.0, gt=0, description="multiply to get watts (1000 for kW)")
+
+    @field_validator("topic")
+    @classmethod
+    def _topic(cls, v):
+        if v is not None and ("#" in v or "+" in v or not v.strip("/")):
+            raise ValueError(f"{v!r}: one concrete topic, no wildcards")
+        return v
+
+    @property
+    def interval_s(self) -> float:
+        return self.poll_s or 0.0  # pushed, not polled
+
+
+Source = Annotated[Union[EnlightenSource, EnvoySource, PvoutputSource, ScriptSource, MqttSource],
+                   Field(discriminator="kind")]
+
 
 class SolarConfig(StrictModel):
-    freshness_s: float = 1000
+    system_size_w: float = Field(gt=0, description="nameplate (DC) size; bounds valid readings")
+    max_ratio: float = Field(1.5, gt=1, description="readings above ratio x size are absurd")
+    freshness_s: float = Field(1000, gt=0, description="older content is published stale (dreadpi)")
+    down_alert_s: float = Field(3600, gt=0, description="alert when a source fails this long")
+    tick_s: float = Field(5, gt=0, description="how often staleness and alerts are re-checked")
+    sources: list[Source] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self):
+        names = [s.label for s in self.sources]
+        dup = {n for n in names if names.count(n) > 1}
+        if dup:
+            raise ValueError(f"source names must be unique (set `name:`): {sorted(dup)}")
+        return self
+
+    def state_file(self, state_dir: Path, source: str) -> Path:
+        return state_dir / f"solar_{source}.json"
