@@ -1,0 +1,113 @@
+"""Files under cfg.state_dir: the ecobee tokens (secret, mode 600) and the holds we set.
+
+Both are written atomically (temp file in the same directory, fsync, os.replace), so a
+crash mid-write leaves the previous file, never a torn one.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+
+from .decide import OurHold
+
+TOKENS_FILE = "ecobee_tokens.json"
+HOLDS_FILE = "ecobee_holds.json"
+
+
+def write_private(path: Path, data: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # created 0600
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=1)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+@dataclass(frozen=True)
+class Tokens:
+    access_token: str
+    refresh_token: str
+    expires_at: float  # epoch seconds (wall clock; ecobee gives expires_in)
+    scope: str = ""
+
+
+class TokenStore:
+    """The current tokens; re-read when the file changes (`authorize` run while we run)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._mtime: int | None = None
+        self._tokens: Tokens | None = None
+
+    def load(self) -> Tokens | None:
+        with self._lock:
+            try:
+                mtime = self.path.stat().st_mtime_ns
+            except FileNotFoundError:
+                self._tokens, self._mtime = None, None
+                return None
+            if mtime != self._mtime:
+                try:
+                    d = json.loads(self.path.read_text(encoding="utf-8"))
+                    self._tokens = Tokens(d["access_token"], d["refresh_token"], float(d.get("expires_at", 0)),
+                                          d.get("scope", ""))
+                except (OSError, ValueError, KeyError, TypeError):
+                    self._tokens = None
+                self._mtime = mtime
+            return self._tokens
+
+    def save(self, tokens: Tokens) -> None:
+        with self._lock:
+            write_private(self.path, {**asdict(tokens), "saved_at": datetime.now().astimezone().isoformat()})
+            self._tokens, self._mtime = tokens, self.path.stat().st_mtime_ns
+
+
+def tokens_from_response(d: dict, now_epoch: float) -> Tokens:
+    return Tokens(d["access_token"], d["refresh_token"], now_epoch + float(d.get("expires_in", 3600)),
+                  d.get("scope", ""))
+
+
+class HoldStore:
+    """thermostat name -> the hold circuitq set there (so a restart can resume it)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    def load(self) -> dict[str, OurHold]:
+        try:
+            raw = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError):
+            return {}
+        out = {}
+        for name, d in raw.items():
+            try:
+                out[name] = OurHold(int(d["heat"]), int(d["cool"]), datetime.fromisoformat(d["end"]),
+                                    d["end_local"], datetime.fromisoformat(d["set_at"]),
+                                    datetime.fromisoformat(d["confirmed_end"]) if d.get("confirmed_end") else None)
+            except (KeyError, TypeError, ValueError):
+                continue
+        return out
+
+    def save(self, holds: dict[str, OurHold]) -> None:
+        write_private(self.path, {
+            name: {"heat": h.heat, "cool": h.cool, "end": h.end.isoformat(), "end_local": h.end_local,
+                   "set_at": h.set_at.isoformat(),
+                   "confirmed_end": h.confirmed_end.isoformat() if h.confirmed_end else None}
+            for name, h in holds.items()})
