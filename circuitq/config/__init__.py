@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 import yaml
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 
 from .base import StrictModel
 from .curb import CurbConfig
@@ -18,7 +18,7 @@ from .ecobee import EcobeeConfig
 from .mqtt import MqttConfig, apply_env
 from .notifier import NotifierConfig
 from .relays import DrmOutputConfig, RelayAgentConfig, RelayConfig
-from .scheduler import LoadConfig, SchedulerConfig
+from .scheduler import LoadConfig, SchedulerConfig, cross_check
 from .secrets import Secrets, SecretsError, check_private
 from .site import SiteConfig
 from .solar import SolarConfig
@@ -41,6 +41,11 @@ class CircuitqConfig(StrictModel):
     solar: SolarConfig | None = None
     ecobee: EcobeeConfig | None = None
     notifier: NotifierConfig | None = None
+
+    @model_validator(mode="after")
+    def _names_exist(self):
+        cross_check(self)  # loads -> calendars, relays, DRM outputs (messages name the key)
+        return self
 
 
 class ConfigError(Exception):

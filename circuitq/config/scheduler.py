@@ -1,13 +1,202 @@
-"""Scheduler section (owned by services/scheduler; placeholder until the scheduler lands)."""
+"""Scheduler policy: calendars, the load queue, DRM thresholds. Owned by services/scheduler.
+
+Units: watts (_w), seconds (_s), minutes (_min), hours (_h). Times of day are local to
+site.timezone, "HH:MM". Priorities: a higher number is more important (evcc's convention).
+See docs/scheduler.md for the policy reference.
+"""
 from __future__ import annotations
+
+import re
+from datetime import time
+from typing import Literal, Union
+
+from pydantic import Field, field_validator, model_validator
 
 from .base import StrictModel
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DayFilter = Literal["all", "weekdays", "weekends"]
+NAME = re.compile(r"^[A-Za-z0-9_\-]+$")
 
-class SchedulerConfig(StrictModel):
-    max_running: int = 1
+
+def _hhmm(v):
+    if isinstance(v, int):  # YAML 1.1 reads an unquoted 23:00 as the sexagesimal 1380
+        return time(v // 60 % 24, v % 60)
+    if isinstance(v, str):
+        m = re.fullmatch(r"(\d{1,2}):(\d{2})", v.strip())
+        if not m or int(m[1]) > 24 or int(m[2]) > 59 or (int(m[1]) == 24 and int(m[2])):
+            raise ValueError(f"{v!r} is not a time of day HH:MM")
+        return time(int(m[1]) % 24, int(m[2]))
+    return v
+
+
+class Window(StrictModel):
+    """One recurring interval. end <= start wraps past midnight; start == end is all day.
+    `days` and `months` filter the day the window starts; public holidays count as weekends."""
+    start: time
+    end: time
+    days: DayFilter | list[Literal[WEEKDAYS]] = "all"  # type: ignore[valid-type]
+    months: list[int] | None = None
+
+    _t = field_validator("start", "end", mode="before")(_hhmm)
+
+    @field_validator("months")
+    @classmethod
+    def _months(cls, v):
+        if v is not None and (not v or any(m < 1 or m > 12 for m in v)):
+            raise ValueError("months are 1-12 (and at least one)")
+        return v
+
+
+class SeasonalThreshold(StrictModel):
+    months: list[int]
+    threshold_w: float = Field(ge=0)
+
+
+class SolarGate(StrictModel):
+    """Inside `window`, the load needs the rolling-average production above a threshold."""
+    window: str = Field(description="calendar name")
+    threshold_w: float = Field(ge=0, description="default threshold (W)")
+    seasonal: list[SeasonalThreshold] = Field(default_factory=list, description="first match by month wins")
+    hysteresis_w: float = Field(300, ge=0, description="closes below threshold - hysteresis")
+
+
+# ---- conditions (block_when): any true -> the load is blocked (thermostat: shed)
+class LoadRunning(StrictModel):
+    load: str = Field(description="another load (usually observed) is running")
+
+
+class CircuitAbove(StrictModel):
+    circuits: list[str] = Field(min_length=1)
+    above_w: float = Field(gt=0, description="sum of these circuits above this (W)")
+    hysteresis_w: float = Field(200, ge=0)
+
+
+Condition = Union[LoadRunning, CircuitAbove]
+
+
+class RuntimeTarget(StrictModel):
+    """Run `hours` a day inside `window` (a calendar); forced when the time left is short."""
+    hours: float = Field(gt=0, le=24)
+    window: str = Field(description="calendar whose end is the deadline")
+    margin_min: float = Field(15, ge=0, description="force this much earlier than strictly needed")
 
 
 class LoadConfig(StrictModel):
-    kind: str = "relay"
-    priority: int = 0
+    kind: Literal["relay", "thermostat", "observed", "drm"] = "relay"
+    description: str = ""
+    priority: int = Field(0, description="higher wins a slot")
+    relay: str | None = Field(None, description="kind relay: relay name (default: the load name)")
+    thermostat: str | None = Field(None, description="kind thermostat: ecobee key (default: load name)")
+    output: str | None = Field(None, description="kind drm: DRM output name")
+    blocked_drm_mode: Literal[1, 2, 3] = Field(2, description="kind drm: mode asserted when not permitted")
+    circuit: str | None = Field(None, description="circuit measured (default: the load name)")
+    running_w: float = Field(300, gt=0, description="running at or above this (W)")
+    hysteresis_w: float = Field(100, ge=0, description="stops below running_w - hysteresis_w")
+    debounce_s: float = Field(30, ge=0, description="a level must hold this long to count")
+    nominal_w: float | None = Field(None, ge=0, description="for the watt budget before it is measured")
+    counts: bool = Field(True, description="takes a slot in the queue when running")
+    # policy
+    block: list[str] = Field(default_factory=list, description="calendars in which it may not run")
+    only: list[str] = Field(default_factory=list, description="if set, may run only inside these")
+    force: list[str] = Field(default_factory=list, description="calendars in which it is forced on")
+    solar: SolarGate | None = None
+    block_when: list[Condition] = Field(default_factory=list)
+    min_on_s: float = Field(0, ge=0, description="policy minimum permitted time")
+    min_off_s: float = Field(0, ge=0, description="policy minimum blocked time")
+    max_off_h: float | None = Field(None, gt=0, description="guarantee: blocked at most this long")
+    warn_before_h: float = Field(2, ge=0, description="alert this long before max_off_h")
+    guarantee_min: float = Field(60, gt=0, description="a guarantee permits it at least this long")
+    runtime: RuntimeTarget | None = None
+    stale: Literal["windows", "off", "on", "hold"] = Field(
+        "windows", description="behaviour without fresh data")
+    override_default_min: float = Field(120, gt=0)
+    override_max_min: float = Field(24 * 60, gt=0)
+
+    @model_validator(mode="after")
+    def _check(self):
+        if self.override_default_min > self.override_max_min:
+            raise ValueError("override_default_min is longer than override_max_min")
+        if self.kind == "drm" and not self.output:
+            raise ValueError("kind drm needs an output (a drm_outputs name)")
+        return self
+
+
+class DrmStep(StrictModel):
+    below_w: float = Field(gt=0)
+    mode: Literal[1, 2, 3]
+
+
+class DrmPolicy(StrictModel):
+    """dreadpi: DRM2 below 400 W, DRM3 below 700 W, mode 0 above; stale/invalid -> DRM0."""
+    steps: list[DrmStep] = Field(default_factory=lambda: [DrmStep(below_w=400, mode=2),
+                                                          DrmStep(below_w=700, mode=3)])
+    hysteresis_w: float = Field(50, ge=0, description="rising needs threshold + this")
+    min_dwell_s: float = Field(300, ge=0, description="policy time in a mode before the next")
+    stale_mode: Literal[0, 1, 2, 3] = 0
+    override_default_min: float = Field(120, gt=0)
+    override_max_min: float = Field(24 * 60, gt=0)
+
+    @field_validator("steps")
+    @classmethod
+    def _sorted(cls, v):
+        return sorted(v, key=lambda s: s.below_w)
+
+
+class DataHealth(StrictModel):
+    reading_timeout_s: float = Field(300, gt=0, description="no reading this long -> stale")
+    frozen_s: float = Field(600, gt=0, description="reading ts unchanged this long -> stale")
+    solar_timeout_s: float = Field(1000, gt=0, description="dreadpi: data older than 1000 s")
+    solar_average_s: float = Field(600, gt=0, description="rolling average for solar gates")
+    stale_rotate_min: float = Field(60, gt=0, description="stale: one load at a time, rotated")
+
+
+class SchedulerConfig(StrictModel):
+    max_running: int = Field(1, ge=1, le=10, description="big loads running at once")
+    max_w: float | None = Field(None, gt=0, description="optional watt budget of the queue")
+    settle_s: float = Field(120, gt=0, description="demand discovery; also the gap between starts")
+    lease_s: float = Field(300, gt=0, description="lease on relay/DRM/shed commands, renewed at 1/3")
+    startup_grace_s: float = Field(5, ge=0, description="wait for retained readings before commanding")
+    calendars: dict[str, list[Window]] = Field(default_factory=dict)
+    data: DataHealth = Field(default_factory=DataHealth)
+    drm: dict[str, DrmPolicy] = Field(default_factory=dict, description="drm_outputs name -> policy")
+    ha_discovery: bool = True
+    state_file: str = "scheduler_state.json"
+
+
+def cross_check(cfg) -> None:
+    """Names that refer to other sections must exist (called by the root model)."""
+    cals = cfg.scheduler.calendars
+    errs = []
+
+    def need(name, where, have, what):
+        if name not in have:
+            errs.append(f"{where}: unknown {what} {name!r} (have: {', '.join(sorted(have)) or 'none'})")
+
+    for lname, lc in cfg.loads.items():
+        at = f"loads.{lname}"
+        if not NAME.match(lname):
+            errs.append(f"{at}: a load name is letters, digits, _ or - (it is a topic level)")
+        for key in ("block", "only", "force"):
+            for c in getattr(lc, key):
+                need(c, f"{at}.{key}", cals, "calendar")
+        if lc.solar:
+            need(lc.solar.window, f"{at}.solar.window", cals, "calendar")
+        if lc.runtime:
+            need(lc.runtime.window, f"{at}.runtime.window", cals, "calendar")
+        for i, cond in enumerate(lc.block_when):
+            if isinstance(cond, LoadRunning):
+                need(cond.load, f"{at}.block_when.{i}.load", cfg.loads, "load")
+        if lc.kind == "relay":
+            need(lc.relay or lname, f"{at}.relay", cfg.relays, "relay")
+        if lc.kind == "drm":
+            need(lc.output, f"{at}.output", cfg.drm_outputs, "DRM output")
+    for name, pol in cfg.scheduler.drm.items():
+        need(name, f"scheduler.drm.{name}", cfg.drm_outputs, "DRM output")
+        if name in cfg.drm_outputs:
+            for s in pol.steps:
+                if s.mode not in cfg.drm_outputs[name].modes:
+                    errs.append(f"scheduler.drm.{name}.steps: mode {s.mode} is not wired "
+                                f"(modes: {sorted(cfg.drm_outputs[name].modes)})")
+    if errs:
+        raise ValueError("; ".join(errs))

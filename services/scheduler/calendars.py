@@ -1,0 +1,123 @@
+"""Named calendars: recurring local-time windows with weekday, month and holiday filters.
+
+`status(name, now)` answers "inside?" and "until when?" and caches the answer until that
+boundary, so a month of minute decisions costs one dict lookup per calendar per event.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import holidays
+
+from circuitq.config.scheduler import WEEKDAYS, Window
+
+DAY = timedelta(days=1)
+LOOKAHEAD_DAYS = 8  # a boundary further away than this is reported as unknown (None)
+
+
+class Calendars:
+    def __init__(self, windows: dict[str, list[Window]], tz: ZoneInfo, country: str = "US",
+                 subdivision: str | None = None):
+        self.windows = windows
+        self.tz = tz
+        try:
+            self._holidays = holidays.country_holidays(country, subdiv=subdivision)
+        except NotImplementedError:  # unknown country: weekends only
+            self._holidays = {}
+        self._weekend: dict[date, bool] = {}
+        self._spans: dict[tuple[str, date], list[tuple[datetime, datetime]]] = {}
+        self._status: dict[str, tuple[datetime, datetime, bool, datetime | None]] = {}
+
+    # ------------------------------------------------------------ days
+    def is_weekend(self, d: date) -> bool:
+        """Saturday, Sunday or a public holiday of site.country/subdivision."""
+        v = self._weekend.get(d)
+        if v is None:
+            v = self._weekend[d] = d.weekday() >= 5 or d in self._holidays
+        return v
+
+    def holiday_name(self, d: date) -> str | None:
+        return self._holidays.get(d) if self._holidays else None
+
+    def _day_matches(self, w: Window, d: date) -> bool:
+        if w.months is not None and d.month not in w.months:
+            return False
+        if w.days == "all":
+            return True
+        if w.days == "weekdays":
+            return not self.is_weekend(d)
+        if w.days == "weekends":
+            return self.is_weekend(d)
+        return WEEKDAYS[d.weekday()] in w.days
+
+    def _local(self, d: date, t: time) -> datetime:
+        return datetime.combine(d, t, tzinfo=self.tz)
+
+    def _intervals(self, name: str, d: date) -> list[tuple[datetime, datetime]]:
+        """Intervals of the windows that start on local day d."""
+        out = []
+        for w in self.windows[name]:
+            if not self._day_matches(w, d):
+                continue
+            start = self._local(d, w.start)
+            end_day = d if w.end > w.start else d + DAY
+            out.append((start, self._local(end_day, w.end)))
+        return out
+
+    def spans(self, name: str, d: date) -> list[tuple[datetime, datetime]]:
+        """Merged intervals touching local days d-1 .. d+LOOKAHEAD, sorted."""
+        key = (name, d)
+        got = self._spans.get(key)
+        if got is None:
+            raw = sorted(iv for k in range(-1, LOOKAHEAD_DAYS) for iv in self._intervals(name, d + k * DAY))
+            got = []
+            for s, e in raw:
+                if got and s <= got[-1][1]:
+                    if e > got[-1][1]:
+                        got[-1] = (got[-1][0], e)
+                else:
+                    got.append((s, e))
+            if len(self._spans) > 4096:
+                self._spans.clear()
+            self._spans[key] = got
+        return got
+
+    # ------------------------------------------------------------ queries
+    def status(self, name: str, now: datetime) -> tuple[bool, datetime | None]:
+        """(inside the calendar now, next boundary or None if none within a week)."""
+        c = self._status.get(name)
+        if c is not None and c[0] <= now < c[1]:
+            return c[2], c[3]
+        inside, nxt = False, None
+        for s, e in self.spans(name, now.astimezone(self.tz).date()):
+            if e <= now:
+                continue
+            if s <= now:
+                inside, nxt = True, e
+            else:
+                nxt = s
+            break
+        self._status[name] = (now, nxt or now + DAY, inside, nxt)
+        return inside, nxt
+
+    def inside(self, name: str, now: datetime) -> bool:
+        return self.status(name, now)[0]
+
+    def overlap_s(self, name: str, a: datetime, b: datetime) -> float:
+        """Seconds of [a, b) inside the calendar (b within a week of a)."""
+        total = 0.0
+        for s, e in self.spans(name, a.astimezone(self.tz).date()):
+            if e <= a:
+                continue
+            if s >= b:
+                break
+            total += (min(e, b) - max(s, a)).total_seconds()
+        return total
+
+    def hhmm(self, when: datetime | None, now: datetime) -> str:
+        """'19:00' if within a day of now, else 'Mon 19:00': for reason sentences."""
+        if when is None:
+            return "further notice"
+        loc = when.astimezone(self.tz)
+        return loc.strftime("%H:%M") if when - now < DAY else loc.strftime("%a %H:%M")

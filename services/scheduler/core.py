@@ -1,0 +1,132 @@
+"""The decision core: decide(now, state, event) -> (state, commands). No I/O, no clock.
+
+Every event (a reading, an override, a timer) re-evaluates every load; the work per event
+is a few dict lookups per load (calendars are cached until their next boundary), so a
+month of minute data replays in seconds. `state.next_wake` says when to call again with a
+Tick if nothing else happens (window boundary, hold end, lease renewal, override expiry).
+
+The state is updated in place and returned (copying it per event would cost more than
+deciding); keep a `copy.deepcopy` yourself if you need snapshots.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from . import drm, outputs, sensing
+from . import model as m
+from .policy import LoadPolicy, new_state  # noqa: F401  (re-exported for callers)
+from .queue import allocate
+from .rules import BLOCK_RULES, FORCE_RULES, WINDOW_RULES
+
+APPLY = {
+    m.Reading: sensing.on_reading,
+    m.Solar: sensing.on_solar,
+    m.SourceHealth: sensing.on_health,
+    m.CollectorStatus: sensing.on_status,
+    m.RelayFeedback: sensing.on_relay,
+    m.ThermostatFeedback: sensing.on_thermostat,
+    m.DrmFeedback: sensing.on_drm_feedback,
+    m.Tick: lambda st, now, ev, out: None,
+}
+
+
+def decide(now: datetime, st: m.State, event) -> tuple[m.State, list]:
+    out: list = []
+    if isinstance(event, m.Override):
+        apply_override(st, now, event, out)
+    else:
+        APPLY[type(event)](st, now, event, out)
+    evaluate(st, now, out)
+    return st, out
+
+
+def apply_override(st: m.State, now: datetime, ev: m.Override, out: list) -> None:
+    """An already validated override (see overrides.parse): record it and say so."""
+    cals = st.policy.calendars
+    when = f" until {cals.hhmm(ev.until, now)}" if ev.until else ""
+    if ev.target == "drm":
+        d = st.drm[ev.name]
+        d.override, d.until = (None, None) if ev.mode == "auto" else (int(ev.mode), ev.until)
+        out.append(m.ActivityLine(f"drm {ev.name}", f"{ev.source} set {str(ev.mode).upper()}{when}"))
+    else:
+        lt = st.loads[ev.name]
+        lt.mode, lt.until = ev.mode, (None if ev.mode == "auto" else ev.until)
+        out.append(m.ActivityLine(ev.name, f"{ev.source} set {ev.mode.upper()}{when}"))
+    st.dirty = True
+
+
+def classify(st: m.State, lp: LoadPolicy, lt: m.LoadRt, now: datetime, curb_ok: bool) -> tuple:
+    """What the policy tables say about one controllable load, before the queue."""
+    cals = st.policy.calendars
+    if lt.mode != "auto":
+        on = lt.mode == "on"
+        return ("override", on, f"override:{lt.mode}",
+                f"{lt.mode.upper()} by a user until {cals.hhmm(lt.until, now)}", lt.until)
+    for rule in FORCE_RULES:
+        v = rule(st, lp, lt, now)
+        if v is not None:
+            return ("forced",) + v
+    rules = BLOCK_RULES
+    if not curb_ok:
+        since = cals.hhmm(st.curb.stale_since, now) if st.curb.stale_since else "start-up"
+        behaviour = lp.cfg.stale
+        if behaviour == "off":
+            return ("blocked", "fallback:off", f"no fresh Curb data since {since}: off until it returns", None)
+        if behaviour == "on":
+            return ("forced", "fallback:on", f"no fresh Curb data since {since}: on until it returns", None)
+        if behaviour == "hold":
+            if lt.permitted:
+                return ("forced", "fallback:hold", f"no fresh Curb data since {since}: kept on", None)
+            return ("blocked", "fallback:hold", f"no fresh Curb data since {since}: kept off", None)
+        rules = WINDOW_RULES
+    for rule in rules:
+        v = rule(st, lp, lt, now)
+        if v is not None:
+            return ("blocked",) + v
+    return ("eligible",)
+
+
+def evaluate(st: m.State, now: datetime, out: list) -> None:
+    pol = st.policy
+    wake: list = []
+    sensing.account_runtime(st, now)
+    curb_ok = sensing.freshness(st.curb, now, pol.reading_timeout, pol.frozen)
+    sensing.freshness(st.solar, now, pol.solar_timeout, pol.frozen + pol.solar_timeout)
+    outputs.stale_alerts(st, now, out)
+    for src, timeout, frozen in ((st.curb, pol.reading_timeout, pol.frozen),
+                                 (st.solar, pol.solar_timeout, pol.frozen + pol.solar_timeout)):
+        t = sensing.stale_deadline(src, timeout, frozen)
+        if t is not None:
+            wake.append(t + timedelta(milliseconds=1))
+    for name, lt in st.loads.items():  # override expiry: re-evaluated right here, at once
+        if lt.until is not None and now >= lt.until:
+            out.append(m.ActivityLine(name, f"override {lt.mode.upper()} ended; automatic again"))
+            lt.mode, lt.until = "auto", None
+            st.dirty = True
+    sensing.update_running(st, now, wake)
+
+    commanding = now >= st.boot_at + pol.grace or st.curb.at is not None
+    if not commanding:  # start-up: retained readings are on their way; decide on them
+        st.next_wake = st.boot_at + pol.grace
+        st.last_eval = now
+        return
+    wants = {}
+    for name, lp in pol.loads.items():
+        lt = st.loads[name]
+        lt.next_change = None
+        if lp.controllable:
+            wants[name] = w = classify(st, lp, lt, now, curb_ok)
+            lt.want = w[0]
+    decisions = allocate(st, now, wants, curb_ok)
+    outputs.apply(st, now, decisions, out, wake, True)
+    drm.evaluate(st, now, out, wake, True)
+
+    for name in pol.used_calendars:
+        nxt = pol.calendars.status(name, now)[1]
+        if nxt is not None:
+            wake.append(nxt)
+    if st.dirty:
+        out.append(m.Persist())
+        st.dirty = False
+    st.last_eval = now
+    st.next_wake = min((t for t in wake if t > now), default=None)

@@ -1,0 +1,215 @@
+"""Events in, commands out, and the scheduler's state. Plain dataclasses: cheap to build.
+
+The core (`core.decide`) updates a State in place and returns it with a list of commands;
+the service turns commands into MQTT messages. Nothing here does I/O.
+"""
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+# ------------------------------------------------------------------ events
+
+
+@dataclass(slots=True)
+class Tick:
+    """A timer fired (window boundary, lease renewal, override expiry, next_change)."""
+
+
+@dataclass(slots=True)
+class Reading:
+    circuits: dict[str, float]
+    ts: datetime
+    stale: bool = False
+
+
+@dataclass(slots=True)
+class Solar:
+    w: float | None  # None: the reading was invalid (negative, unparsable) -> DRM stale mode
+    ts: datetime | None = None
+    stale: bool = False
+
+
+@dataclass(slots=True)
+class SourceHealth:
+    source: str  # "curb" | "solar"
+    ok: bool
+    text: str = ""
+
+
+@dataclass(slots=True)
+class CollectorStatus:
+    source: str  # "curb" | "solar"
+    online: bool
+
+
+@dataclass(slots=True)
+class RelayFeedback:
+    relay: str
+    level: str
+
+
+@dataclass(slots=True)
+class DrmFeedback:
+    output: str
+    mode: int
+
+
+@dataclass(slots=True)
+class ThermostatFeedback:
+    name: str
+    running: bool
+    connected: bool = True
+    shed: bool = False
+
+
+@dataclass(slots=True)
+class Override:
+    target: str  # "load" | "drm"
+    name: str
+    mode: str | int  # "auto" | "on" | "off" | a DRM mode
+    until: datetime | None = None
+    source: str = "user"
+
+
+# ------------------------------------------------------------------ commands
+
+
+@dataclass(slots=True)
+class RelayCmd:
+    relay: str
+    state: str
+    lease_s: float
+
+
+@dataclass(slots=True)
+class DrmCmd:
+    output: str
+    mode: int
+    lease_s: float
+
+
+@dataclass(slots=True)
+class ShedCmd:
+    thermostat: str
+    shed: bool
+    reason: str
+    lease_s: float
+
+
+@dataclass(slots=True)
+class PublishLoad:
+    load: str
+    state: dict  # LoadState fields
+
+
+@dataclass(slots=True)
+class PublishDrm:
+    output: str
+    state: dict  # DrmLoadState fields
+
+
+@dataclass(slots=True)
+class ActivityLine:
+    subject: str
+    message: str
+
+
+@dataclass(slots=True)
+class AlertMsg:
+    key: str
+    title: str
+    message: str
+    priority: int = 0
+    resolved: bool = False
+
+
+@dataclass(slots=True)
+class Persist:
+    """Overrides or guarantee clocks changed: the service writes state_dir atomically."""
+
+
+# ------------------------------------------------------------------ state
+
+
+@dataclass(slots=True)
+class LoadRt:
+    """What the scheduler knows and decided about one load."""
+    mode: str = "auto"
+    until: datetime | None = None  # override end
+    power_w: float | None = None
+    running: bool = False
+    pending_level: bool | None = None  # debounce: the level seen, not yet held long enough
+    pending_since: datetime | None = None
+    thermo_running: bool = False
+    relay_level: str | None = None
+    permitted: bool | None = None  # None until the first decision
+    permitted_since: datetime | None = None
+    off_since: datetime | None = None
+    last_on: datetime | None = None  # last time permitted (guarantee clock)
+    guarantee_until: datetime | None = None
+    runtime_day: Any = None  # local date the runtime counts for
+    runtime_s: float = 0.0
+    gate_open: bool = False  # solar gate, with hysteresis
+    cond_on: dict = field(default_factory=dict)  # block_when index -> bool (hysteresis)
+    blocked_for: dict = field(default_factory=dict)  # reason code -> seconds since last permitted
+    warned: bool = False
+    code: str = ""
+    text: str = ""
+    next_change: datetime | None = None
+    since: datetime | None = None
+    want: str = ""  # last evaluation: forced | eligible | blocked | override (for tests/debug)
+    cmd_state: Any = None  # last command sent (relay on/off, shed bool)
+    cmd_at: datetime | None = None
+    published: tuple | None = None
+
+
+@dataclass(slots=True)
+class DrmRt:
+    override: int | None = None
+    until: datetime | None = None
+    mode: int | None = None  # the mode the policy currently wants
+    level: int | None = None  # threshold step index (0 = most restrictive)
+    since: datetime | None = None
+    feedback: int | None = None
+    code: str = ""
+    text: str = ""
+    next_change: datetime | None = None
+    cmd_at: datetime | None = None
+    cmd_mode: int | None = None
+    published: tuple | None = None
+
+
+@dataclass(slots=True)
+class Source:
+    """One data source (Curb or solar): freshness is judged from these."""
+    at: datetime | None = None  # when we last received a reading
+    ts: datetime | None = None  # the reading's own timestamp
+    ts_changed_at: datetime | None = None
+    flagged_stale: bool = False
+    health_ok: bool = True
+    online: bool = True
+    fresh: bool = False
+    stale_since: datetime | None = None
+    alerted: bool = False
+
+
+@dataclass
+class State:
+    policy: Any  # core.Policy: compiled config and calendars
+    loads: dict[str, LoadRt]
+    drm: dict[str, DrmRt]
+    curb: Source = field(default_factory=Source)
+    solar: Source = field(default_factory=Source)
+    circuits: dict[str, float] = field(default_factory=dict)
+    solar_w: float | None = None
+    solar_samples: deque = field(default_factory=deque)  # (ts, w) for the rolling average
+    solar_sum: float = 0.0
+    solar_invalid: bool = False
+    boot_at: datetime | None = None
+    last_eval: datetime | None = None
+    last_grant_at: datetime | None = None
+    next_wake: datetime | None = None
+    dirty: bool = False  # persist at the end of this decision

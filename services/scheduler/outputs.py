@@ -1,0 +1,131 @@
+"""From decisions to commands: relay/shed commands with renewed leases, retained load
+states, activity lines and alerts (starvation warnings, stale data)."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from . import model as m
+
+
+def apply(st: m.State, now: datetime, decisions: dict, out: list, wake: list, commanding: bool) -> None:
+    pol = st.policy
+    settle = pol.settle
+    for name, lp in pol.loads.items():
+        lt = st.loads[name]
+        if not lp.controllable:
+            w = f" at {lt.power_w:.0f} W" if lt.power_w is not None and st.curb.fresh else ""
+            p, code, text, until = True, "observed", ("observed only: running" if lt.running else
+                                                      "observed only: idle") + w, None
+        else:
+            p, code, text, until = decisions[name]
+        if p != lt.permitted:
+            if lt.permitted and not p:
+                lt.last_on = now
+            if p:
+                lt.permitted_since = now
+                lt.blocked_for.clear()
+                if lt.warned:
+                    lt.warned = False
+                    out.append(m.AlertMsg(f"starved:{name}", f"{name} permitted again",
+                                          f"{name}: {text}", 0, resolved=True))
+            else:
+                lt.off_since = now
+            st.dirty = st.dirty or lp.controllable
+        changed = (p, code) != (lt.permitted, lt.code)
+        if changed or lt.since is None:
+            lt.since = now
+            if lp.controllable or lt.code:
+                out.append(m.ActivityLine(name, f"{'ON' if p else 'OFF'} ({code}): {text}"
+                                          if lp.controllable else text))
+        lt.permitted, lt.code, lt.text = p, code, text
+        nxt = [t for t in (until, lt.next_change, lt.until) if t is not None and t > now]
+        lt.next_change = min(nxt, default=None)
+        if lt.next_change:
+            wake.append(lt.next_change)
+        if lp.controllable:
+            if p and not lt.running and lt.permitted_since is not None and now < lt.permitted_since + settle:
+                wake.append(lt.permitted_since + settle)  # demand discovery: idle after settle_s
+            if commanding:
+                _command(st, lp, lt, now, out, wake)
+            _starvation(st, lp, lt, now, out, wake)
+        _publish(st, lp, lt, now, out)
+
+
+def _command(st, lp, lt: m.LoadRt, now: datetime, out: list, wake: list) -> None:
+    renew = st.policy.renew
+    if lp.kind == "relay":
+        want = "on" if lt.permitted else "off"
+        if lt.cmd_state != want or now >= lt.cmd_at + renew:
+            out.append(m.RelayCmd(lp.target, want, lp.lease_s))
+            lt.cmd_state, lt.cmd_at = want, now
+        wake.append(lt.cmd_at + renew)
+    elif lp.kind == "thermostat":
+        shed = not lt.permitted
+        if lt.cmd_state != shed or (shed and now >= lt.cmd_at + renew):
+            out.append(m.ShedCmd(lp.target, shed, lt.text if shed else "", lp.lease_s))
+            lt.cmd_state, lt.cmd_at = shed, now
+        if shed:
+            wake.append(lt.cmd_at + renew)
+
+
+def _starvation(st, lp, lt: m.LoadRt, now: datetime, out: list, wake: list) -> None:
+    """Rule 6: warn `warn_before_h` before the off limit, naming what blocked it."""
+    c = lp.cfg
+    if c.max_off_h is None or lt.permitted or lt.last_on is None:
+        return
+    warn_at = lt.last_on + timedelta(hours=max(0.0, c.max_off_h - c.warn_before_h))
+    limit = lt.last_on + timedelta(hours=c.max_off_h)
+    if now < warn_at:
+        wake.append(warn_at)
+        return
+    if now < limit:
+        wake.append(limit)
+    if lt.warned:
+        return
+    lt.warned = True
+    top = sorted(lt.blocked_for.items(), key=lambda kv: -kv[1])[:3]
+    causes = ", ".join(f"{code} {s / 3600:.1f} h" for code, s in top) or "nothing recorded"
+    off_h = (now - lt.last_on).total_seconds() / 3600
+    cals = st.policy.calendars
+    out.append(m.AlertMsg(
+        f"starved:{lp.name}", f"{lp.name} off {off_h:.1f} h",
+        f"{lp.name} has been off {off_h:.1f} h (limit {c.max_off_h:g} h, forced on at "
+        f"{cals.hhmm(limit, now)}). Blocked by: {causes}. Now: {lt.text}", 1))
+
+
+def _publish(st, lp, lt: m.LoadRt, now: datetime, out: list) -> None:
+    w = lt.power_w if st.curb.fresh else None
+    sig = (lt.mode, lt.permitted, lt.running, lt.code, lt.until, lt.next_change,
+           None if w is None else round(w / 50))
+    if sig == lt.published:
+        return
+    lt.published = sig
+    off_h = None
+    if lp.controllable and not lt.permitted and lt.last_on is not None:
+        off_h = round((now - lt.last_on).total_seconds() / 3600, 2)
+    out.append(m.PublishLoad(lp.name, {
+        "mode": lt.mode, "permitted": bool(lt.permitted), "running": lt.running, "power_w": w,
+        "reason": {"code": lt.code, "text": lt.text}, "until": lt.until,
+        "next_change": lt.next_change, "since": lt.since, "priority": lp.cfg.priority,
+        "off_hours": off_h if lp.controllable else None,
+        "runtime_today_h": round(lt.runtime_s / 3600, 2) if lp.cfg.runtime else None}))
+
+
+def stale_alerts(st: m.State, now: datetime, out: list) -> None:
+    """Rule 9: say once when a source goes stale and once when it is back."""
+    for key, src in (("curb", st.curb), ("solar", st.solar)):
+        if src.at is None and now - st.boot_at < st.policy.reading_timeout:
+            continue
+        if key == "solar" and not st.policy.uses_solar:
+            continue  # start-up: not stale before it could have arrived
+        if not src.fresh and not src.alerted:
+            src.alerted = True
+            what = ("every load on its stale behaviour (default: time windows only, one at a time)"
+                    if key == "curb" else "solar gates open per stale behaviour; DRM to its stale mode")
+            out.append(m.AlertMsg(f"stale:{key}", f"{key} data stale", f"No fresh {key} data: {what}.", 0))
+            out.append(m.ActivityLine("scheduler", f"{key} data stale: {what}"))
+        elif src.fresh and src.alerted:
+            src.alerted = False
+            out.append(m.AlertMsg(f"stale:{key}", f"{key} data back", f"{key} data is fresh again.", 0,
+                                  resolved=True))
+            out.append(m.ActivityLine("scheduler", f"{key} data fresh again"))

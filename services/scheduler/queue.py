@@ -1,0 +1,126 @@
+"""Rule 1-3 and 7: who gets the `max_running` slots (and the watt budget), with holds.
+
+Input: each controllable load's class from the rule tables — ("override", on?, code, text,
+until), ("forced", code, text, until), ("eligible",) or ("blocked", code, text, until).
+Output: name -> (permitted, code, text, until).
+
+Phase A places what does not queue: overrides, forced loads and loads held on by their
+minimum run time. Phase B walks observed running loads and eligible loads by priority
+(higher first), incumbents before newcomers of the same priority, then the longest waiter.
+A permitted load that has drawn nothing for `settle_s` is idle: it stays permitted but its
+slot goes to the next load (demand discovery). New starts are one per `settle_s`.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from . import model as m
+
+Decision = tuple[bool, str, str, "datetime | None"]
+
+
+def allocate(st: m.State, now: datetime, wants: dict, curb_ok: bool) -> dict[str, Decision]:
+    pol = st.policy
+    cals = pol.calendars
+    slots = pol.sched.max_running if curb_ok else 1  # stale: one load at a time
+    budget = pol.sched.max_w if curb_ok else None
+    res: dict[str, Decision] = {}
+    occupants: list[str] = []
+    watts = 0.0
+    gap_until = st.last_grant_at + pol.settle if st.last_grant_at is not None else None
+
+    def load_w(name: str) -> float:
+        lt, c = st.loads[name], pol.loads[name].cfg
+        if lt.running and lt.power_w:
+            return lt.power_w
+        return c.nominal_w if c.nominal_w is not None else c.running_w
+
+    def idle(lt: m.LoadRt) -> bool:
+        return (curb_ok and lt.permitted and not lt.running and lt.permitted_since is not None
+                and now - lt.permitted_since >= pol.settle)
+
+    def take(name: str) -> None:
+        nonlocal watts
+        occupants.append(name)
+        watts += load_w(name)
+
+    def grant(name: str, code: str, text: str, until, gap: bool = True) -> None:
+        """Permit a load, subject to its minimum off time and the gap between starts."""
+        lp, lt = pol.loads[name], st.loads[name]
+        if not lt.permitted:
+            if lt.off_since is not None and now < lt.off_since + lp.min_off:
+                t = lt.off_since + lp.min_off
+                res[name] = (False, "waiting:min_off", f"minimum off time until {cals.hhmm(t, now)}, "
+                             f"then: {text}", t)
+                return
+            if gap and gap_until is not None and now < gap_until:
+                res[name] = (False, "waiting:start_gap", f"another load started; next start at "
+                             f"{cals.hhmm(gap_until, now)} (settle {pol.sched.settle_s:g} s)", gap_until)
+                return
+            st.last_grant_at = now
+        res[name] = (True, code, text, until)
+
+    # ---- phase A: overrides, forced, minimum run time holds
+    for name, w in wants.items():
+        lt = st.loads[name]
+        if w[0] == "override":
+            res[name] = w[1:]
+            if w[1] and lt.running:
+                take(name)
+        elif w[0] == "forced":
+            grant(name, w[1], w[2], w[3], gap=w[1] != "forced:guarantee")
+            if not idle(lt):
+                take(name)
+        elif lt.permitted and lt.permitted_since is not None \
+                and now < lt.permitted_since + pol.loads[name].min_on:
+            t = lt.permitted_since + pol.loads[name].min_on
+            if w[0] == "blocked":  # it would stop now, but has not run its minimum time
+                res[name] = (True, "holding:min_on", f"minimum run time until {cals.hhmm(t, now)}, "
+                             f"then: {w[2]}", t)
+            else:
+                res[name] = (True, lt.code, lt.text, None)  # keeps its slot, nobody preempts it
+            if not idle(lt):
+                take(name)
+        elif w[0] == "blocked":
+            res[name] = (False, w[1], w[2], w[3])
+
+    # ---- phase B: the queue
+    cands = []
+    for name, lp in pol.loads.items():
+        lt = st.loads[name]
+        if name in res:
+            continue
+        if not lp.controllable:
+            if curb_ok and lt.running and lp.cfg.counts:
+                cands.append((-lp.cfg.priority, 0, 0.0, name))
+        elif name in wants:  # eligible
+            incumbent = bool(lt.permitted) and (curb_ok or now - lt.permitted_since < pol.rotate)
+            waited = (lt.off_since or st.boot_at).timestamp()
+            cands.append((-lp.cfg.priority, 0 if incumbent else 1, waited, name))
+    cands.sort()
+    for _, _, _, name in cands:
+        lp, lt = pol.loads[name], st.loads[name]
+        if not lp.controllable:
+            take(name)  # it runs whether we like it or not
+            continue
+        if idle(lt):
+            res[name] = (True, "permitted:idle", f"permitted; drawing nothing for {pol.sched.settle_s:g} s, "
+                         "so its slot is free", None)
+            continue
+        if len(occupants) < slots and (budget is None or watts + load_w(name) <= budget):
+            text = ("no fresh Curb data: time windows only, one load at a time" if not curb_ok
+                    else f"permitted (priority {lp.cfg.priority})")
+            grant(name, "permitted" if curb_ok else "fallback:windows", text, None)
+            take(name)
+        else:
+            res[name] = (False, "queued", _behind(st, occupants, len(occupants) >= slots, budget, watts), None)
+    return res
+
+
+def _behind(st: m.State, occupants: list[str], full: bool, budget, watts: float) -> str:
+    names = []
+    for n in occupants:
+        w = st.loads[n].power_w
+        names.append(f"{n} ({w:.0f} W)" if st.loads[n].running and w else n)
+    why = f"queued behind {', '.join(names)}" if full else f"watt budget {budget:.0f} W (in use {watts:.0f} W)"
+    return why

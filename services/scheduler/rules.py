@@ -1,0 +1,144 @@
+"""Per-load policy as tables of rule functions, evaluated in order.
+
+FORCE rules return a reason to run the load whatever the queue says (top of the queue);
+BLOCK rules return a reason it may not run. Each returns (code, text, until) or None,
+`until` being when that reason ends if known (the load's next_change).
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from circuitq.config.scheduler import LoadRunning
+
+from . import model as m
+from .policy import LoadPolicy
+from .sensing import solar_average
+
+Verdict = tuple[str, str, datetime | None] | None
+
+
+# ------------------------------------------------------------------ force rules
+
+def force_guarantee(st: m.State, lp: LoadPolicy, lt: m.LoadRt, now: datetime) -> Verdict:
+    """Rule 6: off at most max_off_h; at the limit it is permitted, top of the queue."""
+    c = lp.cfg
+    if c.max_off_h is None:
+        return None
+    if lt.guarantee_until is not None:
+        if now < lt.guarantee_until:
+            return ("forced:guarantee", f"off {c.max_off_h:g} h at most: permitted until "
+                    f"{st.policy.calendars.hhmm(lt.guarantee_until, now)}", lt.guarantee_until)
+        lt.guarantee_until = None
+    if not lt.permitted and lt.last_on is not None:
+        limit = lt.last_on + timedelta(hours=c.max_off_h)
+        if now >= limit:
+            lt.guarantee_until = now + timedelta(minutes=c.guarantee_min) + lp.min_off
+            st.dirty = True
+            return ("forced:guarantee", f"off {c.max_off_h:g} h, its limit: permitted now", lt.guarantee_until)
+    return None
+
+
+def force_window(st: m.State, lp: LoadPolicy, lt: m.LoadRt, now: datetime) -> Verdict:
+    """Rule 4: forced windows (CircuitQueueing's weekday 05:00-06:00 shower hour)."""
+    cals = st.policy.calendars
+    for name in lp.cfg.force:
+        inside, until = cals.status(name, now)
+        if inside:
+            return (f"forced:{name}", f"forced on in '{name}' hours until {cals.hhmm(until, now)}", until)
+    return None
+
+
+def force_runtime(st: m.State, lp: LoadPolicy, lt: m.LoadRt, now: datetime) -> Verdict:
+    """Rule 6: a daily runtime target, planned backwards from the end of its window."""
+    rt = lp.cfg.runtime
+    if rt is None:
+        return None
+    need = rt.hours * 3600 - lt.runtime_s
+    if need <= 0:
+        return None
+    cals = st.policy.calendars
+    inside, end = cals.status(rt.window, now)
+    if not inside or end is None or any(cals.inside(b, now) for b in lp.cfg.block):
+        return None  # block windows still apply: the plan below counts them out
+    blocked = sum(cals.overlap_s(b, now, end) for b in lp.cfg.block)  # time it may not run
+    free = (end - now).total_seconds() - blocked
+    slack = free - need - rt.margin_min * 60
+    if slack > 0:
+        lt.next_change = min(filter(None, (lt.next_change, now + timedelta(seconds=slack))), default=None)
+        return None
+    return ("forced:runtime", f"needs {need / 3600:.1f} h more before {cals.hhmm(end, now)} "
+            f"(target {rt.hours:g} h a day)", None)
+
+
+FORCE_RULES = (force_guarantee, force_window, force_runtime)
+
+
+# ------------------------------------------------------------------ block rules
+
+def block_only(st: m.State, lp: LoadPolicy, lt: m.LoadRt, now: datetime) -> Verdict:
+    if not lp.cfg.only:
+        return None
+    cals = st.policy.calendars
+    starts = []
+    for name in lp.cfg.only:
+        inside, nxt = cals.status(name, now)
+        if inside:
+            return None
+        starts.append(nxt)
+    until = min(filter(None, starts), default=None)
+    return ("blocked:outside", f"outside its hours ({', '.join(lp.cfg.only)}) until {cals.hhmm(until, now)}",
+            until)
+
+
+def block_window(st: m.State, lp: LoadPolicy, lt: m.LoadRt, now: datetime) -> Verdict:
+    cals = st.policy.calendars
+    for name in lp.cfg.block:
+        inside, until = cals.status(name, now)
+        if inside:
+            return (f"blocked:{name}", f"'{name}' hours until {cals.hhmm(until, now)}", until)
+    return None
+
+
+def block_solar(st: m.State, lp: LoadPolicy, lt: m.LoadRt, now: datetime) -> Verdict:
+    """Rule 5: inside the gate window, the rolling-average production must clear a threshold."""
+    g = lp.cfg.solar
+    if g is None:
+        return None
+    cals = st.policy.calendars
+    inside, until = cals.status(g.window, now)
+    if not inside:
+        lt.gate_open = False  # closed again at the next window start until production proves it
+        return None
+    if not st.solar.fresh:  # stale solar: the load's stale behaviour applies (see core)
+        return None
+    avg = solar_average(st) or 0.0
+    threshold = st.policy.solar_threshold(lp, now)
+    lt.gate_open = avg >= threshold if not lt.gate_open else avg >= threshold - g.hysteresis_w
+    if lt.gate_open:
+        return None
+    return ("blocked:solar", f"solar {avg:.0f} W ({st.policy.sched.data.solar_average_s / 60:g}-min average) "
+            f"below {threshold:.0f} W; gate ends {cals.hhmm(until, now)}", until)
+
+
+def block_conditions(st: m.State, lp: LoadPolicy, lt: m.LoadRt, now: datetime) -> Verdict:
+    """Rule 11 (and any load): block while another load runs or circuits draw too much."""
+    for i, cond in enumerate(lp.cfg.block_when):
+        if isinstance(cond, LoadRunning):
+            other = st.loads[cond.load]
+            if other.running:
+                w = f" ({other.power_w:.0f} W)" if other.power_w is not None else ""
+                return (f"blocked:{cond.load}", f"{cond.load} running{w}", None)
+            continue
+        total = sum(st.circuits.get(c, 0.0) for c in cond.circuits)
+        was = lt.cond_on.get(i, False)
+        on = total >= cond.above_w if not was else total >= cond.above_w - cond.hysteresis_w
+        lt.cond_on[i] = on
+        if on:
+            return ("blocked:circuits", f"{' + '.join(cond.circuits)} at {total:.0f} W, "
+                    f"above {cond.above_w:.0f} W", None)
+    return None
+
+
+# Data-driven rules are skipped while Curb data is stale (the load's `stale` behaviour).
+BLOCK_RULES = (block_only, block_window, block_solar, block_conditions)
+WINDOW_RULES = (block_only, block_window)

@@ -1,0 +1,142 @@
+"""Turning inputs into facts: data freshness, debounced running, rolling solar, runtime."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from . import model as m
+
+# ------------------------------------------------------------------ applying events
+
+
+def on_reading(st: m.State, now: datetime, ev: m.Reading, out: list) -> None:
+    src = st.curb
+    if src.ts != ev.ts:
+        src.ts_changed_at = now
+    src.at, src.ts, src.flagged_stale = now, ev.ts, ev.stale
+    st.circuits = ev.circuits
+    pol = st.policy
+    for circuit, names in pol.by_circuit.items():
+        w = ev.circuits.get(circuit)
+        for n in names:
+            st.loads[n].power_w = w
+
+
+def on_solar(st: m.State, now: datetime, ev: m.Solar, out: list) -> None:
+    src = st.solar
+    if ev.w is None or ev.w < 0 or ev.ts is None:  # dreadpi: invalid production -> DRM0
+        st.solar_invalid = True
+        return
+    st.solar_invalid = False
+    if src.ts != ev.ts:
+        src.ts_changed_at = now
+    src.at, src.ts, src.flagged_stale = now, ev.ts, ev.stale
+    st.solar_w = ev.w
+    samples = st.solar_samples
+    if not samples or ev.ts > samples[-1][0]:
+        samples.append((ev.ts, ev.w))
+        st.solar_sum += ev.w
+    horizon = ev.ts - st.policy.solar_avg
+    while samples and samples[0][0] < horizon:
+        st.solar_sum -= samples.popleft()[1]
+
+
+def solar_average(st: m.State) -> float | None:
+    n = len(st.solar_samples)
+    return st.solar_sum / n if n else None
+
+
+def on_health(st: m.State, now: datetime, ev: m.SourceHealth, out: list) -> None:
+    getattr(st, ev.source).health_ok = ev.ok
+
+
+def on_status(st: m.State, now: datetime, ev: m.CollectorStatus, out: list) -> None:
+    getattr(st, ev.source).online = ev.online
+
+
+def on_relay(st: m.State, now: datetime, ev: m.RelayFeedback, out: list) -> None:
+    for lp in st.policy.loads.values():
+        if lp.kind == "relay" and lp.target == ev.relay:
+            st.loads[lp.name].relay_level = ev.level
+
+
+def on_thermostat(st: m.State, now: datetime, ev: m.ThermostatFeedback, out: list) -> None:
+    for lp in st.policy.loads.values():
+        if lp.kind == "thermostat" and lp.target == ev.name:
+            st.loads[lp.name].thermo_running = ev.running and ev.connected
+
+
+def on_drm_feedback(st: m.State, now: datetime, ev: m.DrmFeedback, out: list) -> None:
+    if ev.output in st.drm:
+        st.drm[ev.output].feedback = ev.mode
+
+
+# ------------------------------------------------------------------ freshness
+
+
+def freshness(src: m.Source, now: datetime, timeout, frozen) -> bool:
+    """Fresh: a reading received and timestamped within `timeout`, its timestamp still moving,
+    not flagged stale by the collector, the collector online and healthy."""
+    fresh = (src.at is not None and src.ts is not None and now - src.at <= timeout
+             and now - src.ts <= timeout and now - src.ts_changed_at <= frozen
+             and not src.flagged_stale and src.online and src.health_ok)
+    if fresh:
+        src.stale_since = None
+    elif src.stale_since is None:
+        src.stale_since = now
+    src.fresh = fresh
+    return fresh
+
+
+def stale_deadline(src: m.Source, timeout, frozen):
+    """When fresh data goes stale if nothing new arrives (a wake-up for the timer)."""
+    if not src.fresh:
+        return None
+    return min(src.at + timeout, src.ts + timeout, src.ts_changed_at + frozen)
+
+
+# ------------------------------------------------------------------ running
+
+
+def update_running(st: m.State, now: datetime, wake: list) -> None:
+    """Threshold with hysteresis and debounce: a level must hold `debounce_s` to count."""
+    fresh = st.curb.fresh
+    for name, lp in st.policy.loads.items():
+        lt = st.loads[name]
+        w = lt.power_w if fresh else None
+        if w is None:
+            level = False
+        elif lt.running:
+            level = w >= lp.off_w
+        else:
+            level = w >= lp.on_w
+        level = level or lt.thermo_running
+        if level == lt.running:
+            lt.pending_level = None
+            continue
+        if lt.pending_level != level:
+            lt.pending_level, lt.pending_since = level, now
+        due = lt.pending_since + lp.debounce
+        if now >= due or not fresh:  # no data: nothing to debounce, it is simply unknown
+            lt.running, lt.pending_level = level, None
+        else:
+            wake.append(due)
+
+
+def account_runtime(st: m.State, now: datetime) -> None:
+    """Seconds run today (local day) for loads with a runtime target; also the block clocks."""
+    last = st.last_eval
+    dt = (now - last).total_seconds() if last is not None and now > last else 0.0
+    day = None
+    for name, lp in st.policy.loads.items():
+        lt = st.loads[name]
+        if dt and lt.permitted is False and lt.code:
+            lt.blocked_for[lt.code] = lt.blocked_for.get(lt.code, 0.0) + dt
+        if lp.cfg.runtime is None:
+            continue
+        if day is None:
+            day = now.astimezone(st.policy.tz).date()
+        if lt.runtime_day != day:
+            lt.runtime_day, lt.runtime_s = day, 0.0
+        # measured running counts; without a circuit reading, a permitted relay counts
+        if lt.running or (lt.permitted and not st.curb.fresh):
+            lt.runtime_s += dt
