@@ -27,7 +27,6 @@ def allocate(st: m.State, now: datetime, wants: dict, curb_ok: bool) -> dict[str
     res: dict[str, Decision] = {}
     occupants: list[str] = []
     watts = 0.0
-    gap_until = st.last_grant_at + pol.settle if st.last_grant_at is not None else None
 
     def load_w(name: str) -> float:
         lt, c = st.loads[name], pol.loads[name].cfg
@@ -53,6 +52,7 @@ def allocate(st: m.State, now: datetime, wants: dict, curb_ok: bool) -> dict[str
                 res[name] = (False, "waiting:min_off", f"minimum off time until {cals.hhmm(t, now)}, "
                              f"then: {text}", t)
                 return
+            gap_until = st.last_grant_at + pol.settle if st.last_grant_at is not None else None
             if gap and gap_until is not None and now < gap_until:
                 res[name] = (False, "waiting:start_gap", f"another load started; next start at "
                              f"{cals.hhmm(gap_until, now)} (settle {pol.sched.settle_s:g} s)", gap_until)
@@ -60,6 +60,7 @@ def allocate(st: m.State, now: datetime, wants: dict, curb_ok: bool) -> dict[str
             st.last_grant_at = now
         res[name] = (True, code, text, until)
 
+    held: list = []
     # ---- phase A: overrides, forced, minimum run time holds
     for name, w in wants.items():
         lt = st.loads[name]
@@ -77,8 +78,9 @@ def allocate(st: m.State, now: datetime, wants: dict, curb_ok: bool) -> dict[str
             if w[0] == "blocked":  # it would stop now, but has not run its minimum time
                 res[name] = (True, "holding:min_on", f"minimum run time until {cals.hhmm(t, now)}, "
                              f"then: {w[2]}", t)
-            else:
-                res[name] = (True, lt.code, lt.text, None)  # keeps its slot, nobody preempts it
+            else:  # keeps its slot; below we say whether it is only the hold that keeps it
+                res[name] = (True, lt.code, lt.text, None)
+                held.append((name, t))
             if not idle(lt):
                 take(name)
         elif w[0] == "blocked":
@@ -114,6 +116,13 @@ def allocate(st: m.State, now: datetime, wants: dict, curb_ok: bool) -> dict[str
             take(name)
         else:
             res[name] = (False, "queued", _behind(st, occupants, len(occupants) >= slots, budget, watts), None)
+    for name, t in held:  # would it lose its slot but for its minimum run time?
+        prio = pol.loads[name].cfg.priority
+        above = [n for n in occupants if pol.loads[n].cfg.priority > prio]
+        waiting = [n for n, r in res.items() if r[1] == "queued" and pol.loads[n].cfg.priority > prio]
+        if waiting or len(above) >= slots:
+            res[name] = (True, "holding:min_on", f"minimum run time until {cals.hhmm(t, now)}, then: "
+                         + _behind(st, above or waiting, True, budget, watts), t)
     return res
 
 

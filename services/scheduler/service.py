@@ -1,0 +1,183 @@
+"""The scheduler's I/O shell: MQTT messages and timers in, the pure core's commands out.
+
+Every message and timer runs on the EventLoop thread: parse -> core.decide(now, state,
+event) -> publish commands -> arm one timer at state.next_wake. No cron tick: a window
+boundary, an override end or a lease renewal wakes it at that moment.
+"""
+from __future__ import annotations
+
+import itertools
+import uuid
+
+from pydantic import BaseModel, ValidationError
+
+from circuitq import payloads as p
+from circuitq import topics as t
+from circuitq.service import ServiceContext
+
+from . import discovery, store
+from . import model as m
+from .core import decide
+from .overrides import OverrideError, parse
+from .policy import new_state
+
+TICK = m.Tick()
+SOURCES = {"curb_collector": "curb", "solar_collector": "solar"}
+
+
+class SchedulerService:
+    def __init__(self, ctx: ServiceContext):
+        self.ctx, self.cfg, self.client, self.log = ctx, ctx.cfg, ctx.client, ctx.log
+        self.base = ctx.base
+        self.clock = ctx.clock
+        now = self.clock.now()
+        self.state = new_state(self.cfg, now)
+        self.path = ctx.state_path(self.cfg.scheduler.state_file)
+        for note in store.load(self.path, self.state, now):
+            self.log.info("restart: %s", note)
+        self._timer = None
+        self._ids = itertools.count(1)
+        self._run = uuid.uuid4().hex[:6]
+
+    # ------------------------------------------------------------ lifecycle
+    def start(self) -> None:
+        sub = self.client.subscribe
+        sub(t.CURB_READING.filter(self.base), self._typed(p.CurbReading, self._reading))
+        sub(t.CURB_HEALTH.filter(self.base), self._typed(p.Health, lambda tp, h: self._health("curb", h)))
+        sub(t.SOLAR_PRODUCTION.filter(self.base), self._solar)
+        sub(t.SOLAR_HEALTH.filter(self.base), self._typed(p.Health, lambda tp, h: self._health("solar", h)))
+        for svc in SOURCES:
+            sub(t.STATUS.topic(self.base, service=svc), self._status)
+        sub(t.RELAY_STATE.filter(self.base), self._typed(p.RelayState, self._relay))
+        sub(t.DRED_STATE.filter(self.base), self._typed(p.DrmState, self._dred))
+        sub(t.ECOBEE_STATE.filter(self.base), self._typed(p.ThermostatState, self._thermostat))
+        sub(t.LOAD_SET.filter(self.base), lambda tp, pl, r: self._set("load", t.LOAD_SET, tp, pl, r))
+        sub(t.DRM_SET.filter(self.base), lambda tp, pl, r: self._set("drm", t.DRM_SET, tp, pl, r))
+        self.client.on_connect_hooks.append(self._on_connect)
+        self.ctx.loop.post(self.decide, TICK)
+
+    def shutdown(self) -> None:
+        if self._timer:
+            self._timer.cancel()
+        now = self.clock.now()
+        for name, lp in self.state.policy.loads.items():  # a shed must never outlive us
+            if lp.kind == "thermostat" and self.state.loads[name].cmd_state is True:
+                self._exec(m.ShedCmd(lp.target, False, "scheduler stopping", lp.lease_s))
+        store.save(self.path, self.state, now)
+
+    def _on_connect(self) -> None:
+        if self.cfg.scheduler.ha_discovery:
+            for names, payload in discovery.messages(self.cfg):
+                self.client.publish_entry(t.HA_DISCOVERY, payload, **names)
+        for lt in self.state.loads.values():  # retained states again after a broker restart
+            lt.published = None
+        for d in self.state.drm.values():
+            d.published = None
+        self.decide(TICK)
+
+    # ------------------------------------------------------------ core
+    def decide(self, event) -> None:
+        now = self.clock.now()
+        st, cmds = decide(now, self.state, event)
+        for c in cmds:
+            self._exec(c, now)
+        if self._timer:
+            self._timer.cancel()
+            self._timer = None
+        if st.next_wake is not None:
+            delay = (st.next_wake - now).total_seconds()
+            self._timer = self.ctx.loop.call_later(max(0.0, delay) + 0.002, self.decide, TICK)
+
+    def _id(self) -> str:
+        return f"{self._run}-{next(self._ids)}"
+
+    def _exec(self, c, now=None) -> None:
+        now = now or self.clock.now()
+        pub = self.client.publish_entry
+        if isinstance(c, m.RelayCmd):
+            pub(t.RELAY_COMMAND, p.RelayCommand(state=c.state, lease_s=c.lease_s, id=self._id()), relay=c.relay)
+        elif isinstance(c, m.DrmCmd):
+            pub(t.DRED_COMMAND, p.DrmCommand(mode=c.mode, lease_s=c.lease_s, id=self._id()), output=c.output)
+        elif isinstance(c, m.ShedCmd):
+            pub(t.ECOBEE_SHED, p.ShedRequest(shed=c.shed, reason=c.reason[:200], lease_s=c.lease_s, id=self._id()),
+                thermostat=c.thermostat)
+        elif isinstance(c, m.PublishLoad):
+            pub(t.LOAD_STATE, p.LoadState(**c.state), load=c.load)
+        elif isinstance(c, m.PublishDrm):
+            pub(t.DRM_STATE, p.DrmLoadState(**c.state), drm=c.output)
+        elif isinstance(c, m.ActivityLine):
+            self.log.info("%s: %s", c.subject, c.message)
+            pub(t.ACTIVITY, p.Activity(service="scheduler", subject=c.subject, message=c.message, ts=now))
+        elif isinstance(c, m.AlertMsg):
+            self.log.warning("alert %s: %s", c.key, c.message)
+            pub(t.ALERT, p.Alert(key=c.key, title=c.title, message=c.message, priority=c.priority,
+                                 source="scheduler", resolved=c.resolved, ts=now))
+        elif isinstance(c, m.Persist):
+            try:
+                store.save(self.path, self.state, now)
+            except OSError as exc:
+                self.log.error("cannot save %s: %s", self.path, exc)
+
+    # ------------------------------------------------------------ inputs
+    def _typed(self, model: type[BaseModel], fn):
+        def handler(topic: str, payload: bytes, retained: bool) -> None:
+            if not payload:
+                return
+            try:
+                msg = model.model_validate_json(payload)
+            except ValidationError as exc:
+                e = exc.errors()[0]
+                where = ".".join(str(x) for x in e["loc"]) or "payload"
+                self.client.report_error(topic, payload, f"{model.__name__}: {where}: {e['msg']}")
+                return
+            fn(topic, msg)
+        return handler
+
+    def _reading(self, topic: str, r: p.CurbReading) -> None:
+        self.decide(m.Reading(r.circuits, r.ts, r.stale))
+
+    def _solar(self, topic: str, payload: bytes, retained: bool) -> None:
+        if not payload:
+            return
+        try:
+            r = p.SolarReading.model_validate_json(payload)
+        except ValidationError as exc:  # dreadpi: invalid or negative production -> DRM0
+            self.client.report_error(topic, payload, f"SolarReading: {exc.errors()[0]['msg']}")
+            self.decide(m.Solar(None))
+            return
+        self.decide(m.Solar(r.w, r.ts, r.stale))
+
+    def _health(self, source: str, h: p.Health) -> None:
+        self.decide(m.SourceHealth(source, h.state == "ok", h.message))
+
+    def _status(self, topic: str, payload: bytes, retained: bool) -> None:
+        svc = t.STATUS.match(self.base, topic)["service"]
+        self.decide(m.CollectorStatus(SOURCES[svc], payload.decode(errors="replace").strip() == t.ONLINE))
+
+    def _relay(self, topic: str, r: p.RelayState) -> None:
+        self.decide(m.RelayFeedback(t.RELAY_STATE.match(self.base, topic)["relay"], r.level))
+
+    def _dred(self, topic: str, d: p.DrmState) -> None:
+        self.decide(m.DrmFeedback(t.DRED_STATE.match(self.base, topic)["output"], d.mode))
+
+    def _thermostat(self, topic: str, s: p.ThermostatState) -> None:
+        name = t.ECOBEE_STATE.match(self.base, topic)["thermostat"]
+        self.decide(m.ThermostatFeedback(name, s.running, s.connected, s.shed))
+
+    def _set(self, target: str, entry: t.Topic, topic: str, payload: bytes, retained: bool) -> None:
+        if not payload:
+            return  # our own clearing of a retained /set, or an empty message
+        if retained:  # apply once, then clear it so it cannot fire again after a reconnect
+            self.client.publish(topic, b"", qos=1, retain=True)
+        name = next(iter(entry.match(self.base, topic).values()))
+        try:
+            ev = parse(self.cfg, target, name, payload, self.clock.now())
+        except OverrideError as exc:
+            self.client.report_error(topic, payload, str(exc))
+            return
+        ev.source = "user (retained)" if retained else "user"
+        self.decide(ev)
+
+
+def build(ctx: ServiceContext) -> SchedulerService:
+    return SchedulerService(ctx)
