@@ -87,7 +87,8 @@ class FakeCurb:
         Handler.fake = fake
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, name="fake-curb", daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, args=(0.05,), name="fake-curb",
+                         daemon=True).start()
         return self
 
     def stop(self) -> None:
