@@ -103,14 +103,16 @@ class EnlightenSource(_Source):
 
     @property
     def interval_s(self) -> float:
-        # Watt plan: 2.63e6 s / 1000 calls = 44 min -> rounded up to 45 min; at least 60 s.
-        return self.poll_s or max(60.0, math.ceil(self.min_poll_s / 300) * 300)
+        # Watt plan: 2.63e6 s / 1000 calls = 44 min -> rounded up to 45 min; Kilowatt: 53 s
+        # -> 60 s (the data only changes every 5 min anyway); never below 60 s by default.
+        step = 300 if self.min_poll_s > 600 else 60
+        return self.poll_s or max(60.0, math.ceil(self.min_poll_s / step) * step)
 
     @model_validator(mode="after")
     def _budget(self):
         if self.poll_s is not None and self.poll_s < self.min_poll_s:
             raise ValueError(f"poll_s {self.poll_s} would exceed the {self.plan} plan's "
-                             f"{self.monthly_budget} calls a month (minimum {self.min_poll_s:.0f} s)")
+                             f"{self.monthly_budget} calls a month (minimum {self.min_poll_s:.3g} s)")
         return self
 
 

@@ -14,6 +14,18 @@ def src_health(name: str) -> str:
     return f"circuitq/solar/source/{name}/health"
 
 
+NAMES = ("enlighten", "envoy", "pvoutput", "script", "nodered", "primary", "backup")
+
+
+@pytest.fixture(autouse=True)
+def clean_retained(broker, probe_factory):
+    """The session broker keeps retained messages: clear ours before the test's probes subscribe."""
+    p = probe_factory(broker, "solar_collector")
+    for topic in [PROD, HEALTH, "circuitq/solar_collector/status"] + [src_health(n) for n in NAMES]:
+        p.publish(topic, b"", retain=True)
+    p.close()
+
+
 @pytest.fixture
 def enlighten():
     f = FakeEnlighten().start()
