@@ -183,7 +183,8 @@ class FakeProwl:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True, name="fake-prowl").start()
+        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True,
+                         name="fake-prowl").start()
         return self
 
     def stop(self) -> None:

@@ -122,7 +122,7 @@ def wait_log(proc, text: str, timeout: float = 10.0) -> str:
 
 
 def test_prowl_406_waits_for_resetdate_then_delivers(notifier, prowl_factory, probe_factory, broker):
-    fake = prowl_factory(limit=2, window_s=3)
+    fake = prowl_factory(limit=2, window_s=1.5)
     proc = notifier(fake)
     scheduler = probe_factory(broker, "scheduler")
     scheduler.publish(topics.ALERT.topic(BASE), alert("a", "First"))
@@ -139,16 +139,21 @@ def test_prowl_406_waits_for_resetdate_then_delivers(notifier, prowl_factory, pr
     wait_log(proc, "Prowl 406")
 
 
-def test_prowl_500_is_retried_with_backoff(notifier, prowl_factory, probe_factory, broker):
+def test_prowl_500_is_retried_with_backoff(notifier, prowl_factory, probe_factory, broker, catcher):
     fake = prowl_factory()
     fake.fail_next(3, 500)
+    catcher.status = 500  # the apprise endpoint is down too, for a while
     notifier(fake)
     probe_factory(broker, "scheduler").publish(topics.ALERT.topic(BASE), alert())
+    time.sleep(0.5)
+    catcher.status = 200
     fake.wait_for(by_event("Water heater north off for 20 h"), timeout=10)
     times = [t for t, _, _ in fake.calls]
     assert fake.statuses() == [500, 500, 500, 200]
     gaps = [b - a for a, b in zip(times, times[1:])]
     assert gaps[0] >= 0.25 and gaps[1] > 1.5 * gaps[0] and gaps[2] > 1.5 * gaps[1]  # 0.3, 0.6, 1.2 s
+    catcher.wait_for(lambda r: r["title"] == "Water heater north off for 20 h")
+    assert len(catcher.received) == 1
 
 
 def test_undelivered_alert_survives_kill_9(notifier, prowl_factory, probe_factory, broker, catcher):
