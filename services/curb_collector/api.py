@@ -41,6 +41,9 @@ class CurbApi:
             raise ApiError("the Curb API refuses fresh tokens (HTTP 401 after a new login)")
         if resp.status_code == 429:
             raise RateLimited("the Curb API rate-limited us (429)", retry_after(resp))
+        if resp.status_code == 404 and path.startswith("/api/v3/latest/"):
+            raise ApiError(f"Curb has no location {path.rsplit('/', 1)[-1]!r} for this account: "
+                           f"check curb.location_id")
         if resp.status_code != 200:
             raise ApiError(f"the Curb API answered HTTP {resp.status_code} on {path}: {error_text(resp)[:120]}")
         try:

@@ -29,9 +29,12 @@ class Token:
     refresh_token: str | None
     auth_base: str  # a token from the fake must never be sent to the real host, and back
     username: str
+    obtained_at: float = 0.0
 
     def usable(self, now_epoch: float, margin_s: float) -> bool:
-        return now_epoch < self.expires_at - margin_s
+        # never refresh earlier than half-way through a token's life, however short it is
+        margin = min(margin_s, max(0.0, (self.expires_at - self.obtained_at) / 2))
+        return now_epoch < self.expires_at - margin
 
 
 class TokenStore:
@@ -153,5 +156,6 @@ class CurbAuth:
         except (ValueError, KeyError, TypeError):
             raise ApiError("Curb's Auth0 answered 200 without an access_token") from None
         log.info("Curb %s grant: new access token, expires in %.0f s", grant_type, expires_in)
-        return Token(access, self.clock.now().timestamp() + expires_in, data.get("refresh_token"),
-                     self.auth_base, self.creds.username)
+        now = self.clock.now().timestamp()
+        return Token(access, now + expires_in, data.get("refresh_token"), self.auth_base,
+                     self.creds.username, obtained_at=now)

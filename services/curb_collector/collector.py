@@ -69,7 +69,14 @@ class CurbCollector:
     # ---------------------------------------------------------------- decisions
     def _on_fetched(self, res: Fetched | BaseException) -> None:
         self._busy = False
-        now = self.ctx.clock.now()
+        self._timer = None
+        try:
+            self._handle(res, self.ctx.clock.now())
+        finally:  # whatever went wrong above, polling must go on
+            if self._timer is None:
+                self._schedule(self.cfg.poll_s)
+
+    def _handle(self, res: Fetched | BaseException, now: datetime) -> None:
         if isinstance(res, BaseException):
             res = Fetched(error=ApiError(f"{type(res).__name__}: {res}"))
         if res.error is not None:
