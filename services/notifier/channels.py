@@ -20,6 +20,7 @@ from . import prowl
 from .prowl import Result
 
 log = logging.getLogger(__name__)
+logging.getLogger("apprise").setLevel(logging.WARNING)  # it logs every send at INFO; we log results
 
 
 class ProwlChannel:
@@ -50,8 +51,8 @@ class AppriseChannel:
         self.apprise = apprise.Apprise()
         self.valid = self.apprise.add(url)
         # privacy=True hides tokens and passwords in what we log
-        self.label = (f"apprise {self.apprise[0].url(privacy=True)}" if self.valid
-                      else f"apprise {url.split('://', 1)[0]}://…")
+        self.label = (f"apprise {self.apprise[0].url(privacy=True).split('?', 1)[0]}" if self.valid
+                      else f"{url.split('://', 1)[0]}://…")
 
     def send(self, alert: Alert) -> Result:
         title = ("Resolved: " if alert.resolved else "") + alert.title

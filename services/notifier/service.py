@@ -25,6 +25,10 @@ log = logging.getLogger("notifier")
 TICK_S = 30.0  # quiet-hours release and expiry checks; minutes matter here, not seconds
 
 
+def why(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'payload'}: {e['msg']}" for e in exc.errors()[:3])
+
+
 class Notifier:
     def __init__(self, ctx: ServiceContext):
         self.ctx, self.client, self.loop, self.clock = ctx, ctx.client, ctx.loop, ctx.clock
@@ -72,15 +76,15 @@ class Notifier:
     def _report_problems(self) -> None:
         problems, self.problems = self.problems, []
         for problem in problems:
-            self.client.report_error(topics.ALERT.topic(self.ctx.base), "", problem)
+            # same label as the shell's own errors: not about a message, about this service
+            self.client.report_error(f"{self.ctx.base}/{self.ctx.name}", "", problem)
 
     # ------------------------------------------------------------ inputs
     def _on_alert(self, topic: str, payload: bytes, retained: bool) -> None:
         try:
             alert = Alert.model_validate_json(payload)
         except ValidationError as exc:
-            self.client.report_error(topic, payload, f"not an Alert: {exc.errors()[0]['loc']}: "
-                                                     f"{exc.errors()[0]['msg']}")
+            self.client.report_error(topic, payload, f"not an Alert: {why(exc)}")
             return
         self._decide([alert])
 
@@ -90,7 +94,7 @@ class Notifier:
             try:
                 reading = src.model.model_validate_json(payload)
             except ValidationError as exc:
-                self.client.report_error(topic, payload, f"not a {src.model.__name__}: {exc.errors()[0]['msg']}")
+                self.client.report_error(topic, payload, f"not a {src.model.__name__}: {why(exc)}")
                 return
             values = src.extract(reading, names)
             if values:
@@ -181,8 +185,9 @@ class Notifier:
         else:
             at = now + backoff(failures, self.cfg.retry.min_s, self.cfg.retry.max_s)
         box.failed(ch, result.detail, at)
-        log.warning("delivery of %s via %s failed (%s); retry %d at %s", alert.key, label,
-                    result.detail, failures, at.astimezone(self.tz).strftime("%H:%M:%S"))
+        log.warning("delivery of %s via %s failed (%s); retry %d in %.1f s (%s)", alert.key, label,
+                    result.detail, failures, (at - now).total_seconds(),
+                    at.astimezone(self.tz).strftime("%H:%M:%S %Z"))
 
     def _rejected(self, now, box, ch, label, item_id, alert, result):
         box.done(ch, item_id)

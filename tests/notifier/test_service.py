@@ -46,7 +46,8 @@ def notifier(tmp_path, secrets, config_factory, service_factory, probe_factory, 
     status.subscribe(topics.STATUS.topic(BASE, service="notifier"))
     secrets_file = tmp_path / "notifier-secrets.yaml"
     write_private_yaml(secrets_file, {**secrets.model_dump(exclude_none=True),
-                                      "apprise_urls": [catcher.json_url()]})
+                                      # the second URL is a typo apprise cannot parse
+                                      "apprise_urls": [catcher.json_url(), "jsn://127.0.0.1/x"]})
 
     def start(fake: FakeProwl, config=None, rules: tuple[str, ...] = ()):
         if config is None:
@@ -81,10 +82,15 @@ def by_event(event):
 
 
 def test_alert_from_another_service_reaches_prowl_and_apprise(notifier, prowl_factory, catcher,
-                                                              probe_factory, broker):
+                                                              probe_factory, broker, user_probe):
     fake = prowl_factory()
     proc = notifier(fake, rules=("garage_light",))
+    err = user_probe.on_topic(topics.ERROR.topic(BASE), lambda m: "apprise_urls[1]" in m.json()["error"])
+    assert err.json()["service"] == "notifier" and "jsn://" in err.json()["error"]
     scheduler = probe_factory(broker, "scheduler")
+    scheduler.publish(topics.ALERT.topic(BASE), {"key": "x", "title": "no message"})  # malformed
+    err = user_probe.on_topic(topics.ERROR.topic(BASE), lambda m: m.json()["topic"] == "circuitq/alert")
+    assert "message" in err.json()["error"]
     scheduler.publish(topics.ALERT.topic(BASE), alert())
 
     got = fake.wait_for(by_event("Water heater north off for 20 h"))
