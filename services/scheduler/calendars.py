@@ -90,11 +90,13 @@ class Calendars:
         if c is not None and c[0] <= now < c[1]:
             return c[2], c[3]
         inside, nxt = False, None
-        for s, e in self.spans(name, now.astimezone(self.tz).date()):
+        day = now.astimezone(self.tz).date()
+        horizon = self._local(day + (LOOKAHEAD_DAYS - 1) * DAY, time(0))
+        for s, e in self.spans(name, day):
             if e <= now:
                 continue
             if s <= now:
-                inside, nxt = True, e
+                inside, nxt = True, (e if e < horizon else None)  # "all day, every day": no end
             else:
                 nxt = s
             break

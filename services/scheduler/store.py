@@ -30,6 +30,7 @@ def dump(st: m.State, now: datetime) -> dict:
     for name, lt in st.loads.items():
         loads[name] = {"mode": lt.mode, "until": _iso(lt.until),
                        "last_on": _iso(now if lt.permitted else lt.last_on),
+                       "guarantee_until": _iso(lt.guarantee_until),
                        "runtime_day": lt.runtime_day.isoformat() if lt.runtime_day else None,
                        "runtime_s": round(lt.runtime_s, 1)}
     drm = {name: {"override": d.override, "until": _iso(d.until)} for name, d in st.drm.items()}
@@ -48,6 +49,9 @@ def restore(st: m.State, data: dict, now: datetime) -> list[str]:
         if rec.get("mode") in ("on", "off") and until and until > now:
             lt.mode, lt.until = rec["mode"], until
             notes.append(f"{name}: override {rec['mode'].upper()} restored until {until.isoformat()}")
+        g = _dt(rec.get("guarantee_until"))
+        if g is not None and g > now:  # a guarantee in progress goes on after the restart
+            lt.guarantee_until = g
         last_on = _dt(rec.get("last_on"))
         if last_on is not None and last_on <= now:
             lt.last_on = last_on

@@ -1,0 +1,82 @@
+"""Rule 6: off at most N hours (early alert naming the cause, then forced at the top of the
+queue) and a daily runtime target planned backwards from the end of its window."""
+from datetime import timedelta
+
+from services.scheduler import model as m
+
+from .harness import Sim, at, config, observed, relay
+
+WHN, POOL = "water_heater_north", "pool_pump"
+START = at("2026-07-01T00:00")
+CALS = {"night": [{"start": "23:00", "end": "07:00"}],
+        "peak": [{"start": "14:00", "end": "19:00"}],
+        "pool_day": [{"start": "08:00", "end": "20:00"}],
+        "solar_hours": [{"start": "08:00", "end": "16:00"}]}
+
+
+def test_max_off_warns_naming_the_blocker_then_forces_on_at_the_top_of_the_queue():
+    cfg = config({"kitchen": observed(100, 4000), WHN: relay(50, max_off_h=20, warn_before_h=3,
+                                                               guarantee_min=60, min_off_s=300)},
+                 scheduler={"calendars": CALS})
+    sim = Sim(cfg, START)
+    sim.demand = {WHN: 4500}
+    sim.observed["kitchen"] = 6000  # a kitchen that never stops (a stuck element, a party)
+    sim.run(60)
+    assert not sim.permitted(WHN)
+    sim.run(16.5 * 3600)
+    assert not [a for a in sim.alerts() if a.key == "starved:water_heater_north"]
+    sim.run(1 * 3600)  # 17.5 h: warned, naming the queue and the kitchen
+    alert = next(a for a in sim.alerts() if a.key == "starved:water_heater_north")
+    assert "limit 20 h" in alert.message and "queued" in alert.message and "kitchen" in alert.message
+    sim.run(2.45 * 3600)
+    assert not sim.permitted(WHN)
+    sim.run(0.1 * 3600)  # past 20 h: permitted although the kitchen still runs
+    assert sim.permitted(WHN) and sim.code(WHN) == "forced:guarantee"
+    on_at = sim.relay_switches(WHN)[-1][0]
+    assert (on_at - START).total_seconds() <= 20 * 3600 + 60
+    sim.run(50 * 60)
+    assert sim.permitted(WHN)  # it runs at least guarantee_min
+    sim.run(30 * 60)
+    assert not sim.permitted(WHN)
+    assert any(a.resolved for a in sim.alerts() if a.key == "starved:water_heater_north")
+
+
+def test_guarantee_beats_a_block_window():
+    cfg = config({WHN: relay(50, max_off_h=2, warn_before_h=1, block=["night"])},
+                 scheduler={"calendars": CALS})
+    sim = Sim(cfg, at("2026-07-01T22:00"))
+    sim.demand = {WHN: 4500}
+    sim.run(3600 * 3.5)
+    codes = [c.message for _, c in sim.cmds(m.ActivityLine)]
+    assert any("forced:guarantee" in c for c in codes)
+    assert [s for _, s in sim.relay_switches(WHN)][:3] == ["on", "off", "on"]
+
+
+def test_daily_runtime_is_met_before_the_window_ends_even_without_sun():
+    pool = relay(10, runtime={"hours": 4, "window": "pool_day", "margin_min": 15}, block=["peak"],
+                 only=["pool_day"],
+                 solar={"window": "solar_hours", "threshold_w": 3000}, min_on_s=900, min_off_s=600)
+    cfg = config({POOL: pool}, scheduler={"calendars": CALS})
+    sim = Sim(cfg, START, solar=500)  # a dark day: the solar gate never opens
+    sim.demand = {POOL: 1500}
+    sim.run_until(at("2026-07-01T20:00"))
+    lt = sim.st.loads[POOL]
+    switches = sim.relay_switches(POOL)
+    ons = [t for t, s in switches if s == "on"]
+    # free time in 08:00-20:00 minus peak 14-19 is 7 h; 4 h + 15 min margin -> start by 10:45
+    assert ons and ons[0] <= at("2026-07-01T10:46")
+    assert any("forced:runtime" in a for a in sim.activity())
+    assert lt.runtime_day.isoformat() == "2026-07-01"
+    # the target was met inside the window: at 20:00 it had run >= 4 h
+    assert sim.st.loads[POOL].runtime_s >= 4 * 3600 - 60
+
+
+def test_daily_runtime_prefers_sun_and_is_not_forced_when_solar_suffices():
+    pool = relay(10, runtime={"hours": 3, "window": "pool_day"}, block=["peak"], only=["pool_day"],
+                 solar={"window": "solar_hours", "threshold_w": 3000})
+    cfg = config({POOL: pool}, scheduler={"calendars": CALS})
+    sim = Sim(cfg, at("2026-07-01T07:00"), solar=6000)
+    sim.demand = {POOL: 1500}
+    sim.run_until(at("2026-07-01T20:00"))
+    assert sim.st.loads[POOL].runtime_s >= 3 * 3600
+    assert not any("forced:runtime" in a for a in sim.activity())
