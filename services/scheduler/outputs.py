@@ -45,6 +45,8 @@ def apply(st: m.State, now: datetime, decisions: dict, out: list, wake: list, co
         if lp.controllable:
             if p and not lt.running and lt.permitted_since is not None and now < lt.permitted_since + settle:
                 wake.append(lt.permitted_since + settle)  # demand discovery: idle after settle_s
+            if p and not st.curb.fresh and lt.permitted_since is not None:
+                wake.append(lt.permitted_since + pol.rotate)  # stale: equals take turns
             if commanding:
                 _command(st, lp, lt, now, out, wake)
             _starvation(st, lp, lt, now, out, wake)

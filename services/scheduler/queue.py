@@ -70,7 +70,7 @@ def allocate(st: m.State, now: datetime, wants: dict, curb_ok: bool) -> dict[str
                 take(name)
         elif w[0] == "forced":
             grant(name, w[1], w[2], w[3], gap=w[1] != "forced:guarantee")
-            if not idle(lt):
+            if not idle(lt) and not w[1].startswith("fallback:"):  # stale on/hold: outside the queue
                 take(name)
         elif lt.permitted and lt.permitted_since is not None \
                 and now < lt.permitted_since + pol.loads[name].min_on:
@@ -97,7 +97,8 @@ def allocate(st: m.State, now: datetime, wants: dict, curb_ok: bool) -> dict[str
                 cands.append((-lp.cfg.priority, 0, 0.0, name))
         elif name in wants:  # eligible
             incumbent = bool(lt.permitted) and (curb_ok or now - lt.permitted_since < pol.rotate)
-            waited = (lt.off_since or st.boot_at).timestamp()
+            # a load rotated out (stale mode) goes to the back of its priority
+            waited = (now if lt.permitted and not incumbent else lt.off_since or st.boot_at).timestamp()
             cands.append((-lp.cfg.priority, 0 if incumbent else 1, waited, name))
     cands.sort()
     for _, _, _, name in cands:

@@ -1,0 +1,189 @@
+"""Rules 9-12: stale data fallbacks, DRM from production (dreadpi), thermostat shed with a
+maximum, and a lease on every command that is renewed before it runs out."""
+from datetime import timedelta
+
+import pytest
+
+from services.scheduler import model as m
+
+from .harness import Sim, at, config, observed, relay
+
+NOW = at("2026-07-01T12:00")
+WHN, WHS, POOL = "water_heater_north", "water_heater_south", "pool_pump"
+DATA = {"reading_timeout_s": 300, "frozen_s": 600, "stale_rotate_min": 60}
+
+
+def house(**sched):
+    return config({"kitchen": observed(100, 4000), WHN: relay(50, block=["peak"]), WHS: relay(50, block=["peak"]),
+                   POOL: relay(10, stale="off"),
+                   "hp": {"kind": "thermostat", "thermostat": "heat_pump_south", "priority": 60,
+                          "stale": "hold"}},
+                  scheduler={"max_running": 2, "data": DATA,
+                             "calendars": {"peak": [{"start": "14:00", "end": "19:00"}]}, **sched})
+
+
+@pytest.mark.parametrize("how", ["silence", "frozen_ts", "collector_offline", "flagged_stale", "health"])
+def test_stale_data_falls_back_to_windows_one_load_at_a_time(how):
+    sim = Sim(house(), NOW)
+    sim.demand = {WHN: 4500, WHS: 4500, POOL: 1500}
+    sim.run(900)
+    assert sim.on() >= {WHN, WHS}
+    t0 = sim.now
+    if how == "silence":
+        sim.feeding = False
+    elif how == "frozen_ts":  # the hub keeps answering with the same old snapshot
+        ts = sim.now
+        sim.feed = lambda: sim.event(m.Reading(sim.circuits(), ts))
+    elif how == "collector_offline":
+        sim.event(m.CollectorStatus("curb", False))
+    elif how == "flagged_stale":
+        sim.feed = lambda: sim.event(m.Reading(sim.circuits(), sim.now, stale=True))
+    else:
+        sim.event(m.SourceHealth("curb", False, "Curb API 503"))
+    sim.run(1200)
+    on = sim.on()
+    assert len(on & {WHN, WHS, POOL}) == 1, on
+    on_load = (on & {WHN, WHS}).pop()
+    assert sim.code(on_load) == "fallback:windows" and "one load at a time" in sim.st.loads[on_load].text
+    assert sim.code(POOL) == "fallback:off"
+    assert sim.permitted("hp") and sim.code("hp") == "fallback:hold"
+    alert = next(a for a in sim.alerts() if a.key == "stale:curb")
+    assert not alert.resolved
+    if how == "silence":  # detected within the timeout, by a timer (no reading arrives)
+        first = next(t for t, c in sim.cmds(m.AlertMsg) if c.key == "stale:curb")
+        assert first - t0 <= timedelta(seconds=301)
+    # the time windows still apply, and equals take turns every stale_rotate_min
+    sim.run(3 * 3600)
+    turns = [c.subject for t, c in sim.cmds(m.ActivityLine, since=t0) if "ON (fallback:windows)" in c.message]
+    assert {WHN, WHS} <= set(turns), turns
+    assert all(len(sim.on() & {WHN, WHS}) <= 1 for _ in [0])
+    assert sim.now > at("2026-07-01T15:00")
+    assert not sim.on() & {WHN, WHS} and sim.code(WHN) == "blocked:peak"
+
+
+def test_fresh_data_again_resolves_the_alert_and_the_queue_resumes():
+    sim = Sim(house(), NOW)
+    sim.demand = {WHN: 4500, WHS: 4500}
+    sim.run(600)
+    sim.feeding = False
+    sim.run(900)
+    sim.feeding = True
+    sim.run(900)
+    assert [a.resolved for a in sim.alerts() if a.key == "stale:curb"] == [False, True]
+    assert sim.on() >= {WHN, WHS}
+
+
+DRM = {"steps": [{"below_w": 400, "mode": 2}, {"below_w": 700, "mode": 3}],
+       "hysteresis_w": 50, "min_dwell_s": 300}
+
+
+def drm_sim(**kw):
+    return Sim(config({}, drm={**DRM, **kw}, scheduler={"data": {"solar_timeout_s": 1000}}), NOW, solar=1000)
+
+
+@pytest.mark.parametrize("w, mode", [(0, 2), (399, 2), (400, 3), (699, 3), (700, 0), (5000, 0)])
+def test_drm_thresholds_dreadpi(w, mode):
+    sim = drm_sim()
+    sim.solar = w
+    sim.run(60)
+    assert sim.st.drm["aircon"].mode == mode
+    assert sim.cmds(m.DrmCmd)[-1][1].mode == mode
+
+
+def test_drm_hysteresis_dwell_and_stale_or_invalid_gives_drm0():
+    sim = drm_sim()
+    sim.solar = 600
+    sim.run(60)
+    assert sim.st.drm["aircon"].mode == 3
+    sim.solar = 720  # above 700 but within the hysteresis: stays DRM3
+    sim.run(600)
+    assert sim.st.drm["aircon"].mode == 3
+    sim.solar = 800
+    sim.run(60)
+    assert sim.st.drm["aircon"].mode == 0
+    sim.solar = 300  # a cloud right after a change: minimum dwell first
+    sim.run(120)
+    d = sim.st.drm["aircon"]
+    assert d.mode == 0 and "minimum dwell" in d.text
+    sim.run(240)
+    assert sim.st.drm["aircon"].mode == 2
+    sim.event(m.Solar(None))  # invalid / negative production: DRM0 at once, no dwell
+    assert sim.st.drm["aircon"].mode == 0 and sim.st.drm["aircon"].code == "fallback:stale"
+    sim.solar = 300
+    sim.run(600)
+    assert sim.st.drm["aircon"].mode == 2
+    sim.solar = None  # production data stops: after solar_timeout_s, DRM0
+    sim.run(1100)
+    assert sim.st.drm["aircon"].mode == 0
+    assert sim.st.drm["aircon"].code == "fallback:stale"
+
+
+def test_drm_override_and_its_expiry():
+    sim = drm_sim()
+    sim.solar = 5000
+    sim.run(60)
+    sim.override("aircon", 2, minutes=30, target="drm")
+    assert sim.st.drm["aircon"].mode == 2 and sim.st.drm["aircon"].code == "override"
+    sim.run(31 * 60)
+    assert sim.st.drm["aircon"].mode == 0
+
+
+SHED = {"kind": "thermostat", "thermostat": "heat_pump_south", "priority": 80, "running_w": 300,
+        "max_off_h": 1, "guarantee_min": 30, "warn_before_h": 0.25,
+        "block_when": [{"load": "heat_pump_north"}, {"load": "dryer"},
+                       {"circuits": ["kitchen", "dryer", "heat_pump_north"], "above_w": 3000}]}
+
+
+def shed_sim():
+    cfg = config({"heat_pump_north": observed(90, 2800), "dryer": observed(5, 350),
+                  "kitchen": observed(1, 4000), "heat_pump_south": SHED}, scheduler={"max_running": 2})
+    return Sim(cfg, NOW)
+
+
+@pytest.mark.parametrize("circuits, shed, code", [
+    ({"heat_pump_north": 3500}, True, "blocked:heat_pump_north"),
+    ({"dryer": 2500}, True, "blocked:dryer"),
+    ({"kitchen": 2000, "heat_pump_north": 1200}, True, "blocked:circuits"),  # together above 3000 W
+    ({"kitchen": 2000}, False, "permitted"),
+])
+def test_shed_conditions(circuits, shed, code):
+    sim = shed_sim()
+    sim.demand = {"heat_pump_south": 2000}
+    sim.observed.update(circuits)
+    sim.run(300)
+    assert sim.permitted("heat_pump_south") is not shed
+    assert sim.code("heat_pump_south") == code
+    assert sim.cmds(m.ShedCmd)[-1][1].shed is shed
+
+
+def test_shed_is_renewed_released_when_clear_and_never_longer_than_the_maximum():
+    sim = shed_sim()
+    sim.demand = {"heat_pump_south": 2000}
+    sim.run(300)
+    sim.observed["heat_pump_north"] = 3500
+    sim.run(1800)
+    sheds = [(t, c) for t, c in sim.cmds(m.ShedCmd) if c.shed]
+    assert len(sheds) >= 15 and all(c.lease_s == 300 for _, c in sheds)  # renewed every 100 s
+    assert "heat_pump_north running" in sheds[0][1].reason
+    sim.run(3600)  # still running after an hour: released anyway, for 30 minutes
+    assert sim.permitted("heat_pump_south") and sim.code("heat_pump_south") == "forced:guarantee"
+    assert not sim.cmds(m.ShedCmd)[-1][1].shed
+    sim.run(1800)
+    assert not sim.permitted("heat_pump_south")
+    sim.observed["heat_pump_north"] = 0
+    sim.run(300)
+    assert sim.permitted("heat_pump_south") and sim.cmds(m.ShedCmd)[-1][1].shed is False
+
+
+def test_every_output_command_has_a_lease_renewed_before_it_ends():
+    sim = Sim(config({WHN: relay(50), POOL: relay(10)}, drm=DRM, scheduler={"lease_s": 90}), NOW, solar=500)
+    sim.feeding = False  # no readings at all: only timers keep the leases alive
+    sim.event(m.Tick())  # start-up
+    sim.run(4 * 3600)
+    for relay_name in (WHN, POOL):
+        times = [t for t, c in sim.cmds(m.RelayCmd) if c.relay == relay_name]
+        assert all(c.lease_s == 90 for _, c in sim.cmds(m.RelayCmd))
+        gaps = [(b - a).total_seconds() for a, b in zip(times, times[1:])]
+        assert gaps and max(gaps) <= 31
+    drm_times = [t for t, c in sim.cmds(m.DrmCmd)]
+    assert max((b - a).total_seconds() for a, b in zip(drm_times, drm_times[1:])) <= 31
