@@ -125,6 +125,7 @@ class ProwlConfig(StrictModel):
 
 class NotifierConfig(StrictModel):
     min_interval_min: float = Field(60, ge=0, description="same alert key at most once per this")
+    max_gap_min: float = Field(10, gt=0, description="readings further apart break a rule's for_min")
     quiet_hours: QuietHours | None = None
     retry: RetryConfig = Field(default_factory=RetryConfig)
     prowl: ProwlConfig = Field(default_factory=ProwlConfig)

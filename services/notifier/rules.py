@@ -30,6 +30,7 @@ class RuleState:
     active: bool = False                 # the alert fired and has not resolved
     clear_since: datetime | None = None  # condition false since, while active
     value: float | None = None           # value when it fired (for the messages)
+    seen: datetime | None = None         # last reading of the metric (continuity check)
 
     def to_json(self) -> dict:
         return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in asdict(self).items()}
@@ -38,10 +39,15 @@ class RuleState:
     def from_json(cls, d: dict) -> "RuleState":
         dt = lambda s: datetime.fromisoformat(s) if s else None  # noqa: E731
         return cls(since=dt(d.get("since")), active=bool(d.get("active")),
-                   clear_since=dt(d.get("clear_since")), value=d.get("value"))
+                   clear_since=dt(d.get("clear_since")), value=d.get("value"), seen=dt(d.get("seen")))
+
+    def timers(self) -> "RuleState":
+        """Without `seen`: what is worth writing to disk (it changes on every reading)."""
+        return replace(self, seen=None)
 
 
 IDLE = RuleState()
+MAX_GAP = timedelta(minutes=10)  # readings further apart than this do not prove "for N minutes"
 
 
 def rule_key(name: str) -> str:
@@ -75,36 +81,39 @@ def _alert(name: str, rule: RuleConfig, now: datetime, fields: dict, resolved: b
 
 
 def step(name: str, rule: RuleConfig, now: datetime, tz: tzinfo, st: RuleState,
-         value: float) -> tuple[RuleState, Alert | None]:
+         value: float, max_gap: timedelta = MAX_GAP) -> tuple[RuleState, Alert | None]:
     """One rule, one new value."""
+    if st.seen is None or now - st.seen > max_gap:
+        # No readings for a while (collector down, notifier restarted): a duration counted
+        # across the gap proves nothing, so it restarts. A fired alert stays fired.
+        st = replace(st, since=None, clear_since=None)
+    st = replace(st, seen=now)
     inside = in_window(rule, now.astimezone(tz))
     holds = inside and OPS[rule.op](value, rule.threshold, rule.tolerance)
     if holds:
         since = st.since or now
         if not st.active and now - since >= timedelta(minutes=rule.for_min):
             fields = _fields(rule, value, since, now, tz)
-            return RuleState(since=since, active=True, value=value), _alert(name, rule, now, fields, False)
+            return (RuleState(since=since, active=True, value=value, seen=now),
+                    _alert(name, rule, now, fields, False))
         return replace(st, since=since, clear_since=None), None
     if not st.active or not inside:
-        return IDLE, None  # never fired, or the window closed: nothing to tell
+        return RuleState(seen=now), None  # never fired, or the window closed: nothing to tell
     clear_since = st.clear_since or now
     if now - clear_since >= timedelta(minutes=rule.clear_for_min):
-        return IDLE, _alert(name, rule, now, _fields(rule, value, st.since, now, tz), True)
+        return RuleState(seen=now), _alert(name, rule, now, _fields(rule, value, st.since, now, tz), True)
     return replace(st, clear_since=clear_since), None
 
 
 def evaluate(now: datetime, rules: Mapping[str, RuleConfig], tz: tzinfo,
-             state: Mapping[str, RuleState], metrics: Mapping[str, float]
-             ) -> tuple[dict[str, RuleState], list[Alert]]:
+             state: Mapping[str, RuleState], metrics: Mapping[str, float],
+             max_gap: timedelta = MAX_GAP) -> tuple[dict[str, RuleState], list[Alert]]:
     new_state, alerts = dict(state), []
     for name, rule in rules.items():
         if not rule.enabled or rule.metric not in metrics:
             continue
-        st, alert = step(name, rule, now, tz, state.get(name, IDLE), float(metrics[rule.metric]))
-        if st == IDLE:
-            new_state.pop(name, None)
-        else:
-            new_state[name] = st
+        st, alert = step(name, rule, now, tz, state.get(name, IDLE), float(metrics[rule.metric]), max_gap)
+        new_state[name] = st
         if alert is not None:
             alerts.append(alert)
     return new_state, alerts

@@ -108,10 +108,11 @@ class Notifier:
                 if r.metric.startswith("circuit.") and r.metric not in values:
                     log.warning("rule %s: the Curb reading has no %s (circuits: %s)", name, r.metric,
                                 ", ".join(sorted(k[8:] for k in values if k.startswith("circuit."))))
-        new, alerts = rules.evaluate(self.clock.now(), self.rules, self.tz, self.state.rules, values)
-        if new != self.state.rules:
-            self.state.rules = new
-            self._save()
+        new, alerts = rules.evaluate(self.clock.now(), self.rules, self.tz, self.state.rules, values,
+                                     timedelta(minutes=self.cfg.max_gap_min))
+        old, self.state.rules = self.state.rules, new
+        if {k: v.timers() for k, v in new.items()} != {k: v.timers() for k, v in old.items()}:
+            self._save()  # not for every reading: only when a timer starts, fires or clears
         self._decide(alerts)
 
     # ------------------------------------------------------------ policy -> outbox
