@@ -96,12 +96,13 @@ def _refusal(now: datetime, req: Request, reading: Reading | None, ours: OurHold
     if reading.hvac_mode == "off":
         return Reason(code="refused:hvac_off", text="the thermostat is off; there is nothing to shed")
     indoor = f(reading.indoor)
+    start = "" if started else f" (a shed starts only {START_MARGIN_F:g} °F inside the bounds)"
     if indoor is not None and indoor < cfg.min_indoor_f + margin:
         return Reason(code="refused:too_cold",
-                      text=f"indoor {indoor:.1f} °F is below the comfort minimum {cfg.min_indoor_f + margin:g} °F")
+                      text=f"indoor {indoor:.1f} °F, comfort minimum {cfg.min_indoor_f:g} °F{start}")
     if indoor is not None and indoor > cfg.max_indoor_f - margin:
         return Reason(code="refused:too_hot",
-                      text=f"indoor {indoor:.1f} °F is above the comfort maximum {cfg.max_indoor_f - margin:g} °F")
+                      text=f"indoor {indoor:.1f} °F, comfort maximum {cfg.max_indoor_f:g} °F{start}")
     if cfg.respect_other_holds and ours_status not in ("in_place", "maybe") \
             and reading.hold is not None and not is_ours(reading.hold, ours):
         return Reason(code="refused:user_hold",

@@ -33,3 +33,15 @@ def agent_config(config_factory, fake, tmp_path):
             TokenStore(tmp_path / "state" / TOKENS_FILE).save(tokens_from_response(fake.issue_tokens(), time.time()))
         return path
     return make
+
+
+@pytest.fixture(autouse=True)
+def show_logs_on_failure(tmp_path, fake):
+    """Print the agent's log and the fake's request log (pytest shows them only on failure)."""
+    yield
+    for log in sorted(tmp_path.glob("*.log")):
+        print(f"----- {log.name}\n{log.read_text(errors='replace')[-6000:]}")
+    print("----- fake ecobee requests")
+    for e in fake.log[-40:]:
+        fn = [f.get("type") for f in (e["body"] or {}).get("functions", [])] if e["body"] else ""
+        print(f"{e['t']:.2f} {e['method']} {e['path']} {fn}")

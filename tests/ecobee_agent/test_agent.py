@@ -1,0 +1,132 @@
+"""The agent as docker-compose runs it (a subprocess) against a real broker and the fake ecobee."""
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from circuitq import topics
+from sim.fakes.ecobee import TSTAT_ID
+
+from .conftest import NAME
+
+BASE = "circuitq"
+SHED = topics.ECOBEE_SHED.topic(BASE, thermostat=NAME)
+STATE = topics.ECOBEE_STATE.topic(BASE, thermostat=NAME)
+ACTIVITY = topics.ACTIVITY.topic(BASE)
+ERROR = topics.ERROR.topic(BASE)
+ALERT = topics.ALERT.topic(BASE)
+
+
+def wait(pred, timeout=10.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = pred()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def scheduler(probe_factory, broker):
+    return probe_factory(broker, "scheduler")
+
+
+def shed(probe, on=True, lease_s=30, id="s1", reason="dryer running", retain=False):
+    probe.publish(SHED, {"shed": on, "reason": reason, "lease_s": lease_s, "id": id}, retain=retain)
+
+
+def state(user_probe, pred=lambda s: True, timeout=10, since=0) -> dict:
+    """The next live state (retained copies may come from an earlier test's agent)."""
+    return user_probe.on_topic(STATE, lambda m: not m.retain and pred(m.json()), timeout=timeout, since=since).json()
+
+
+def test_shed_sets_hold_renews_it_and_resumes_on_shed_false(fake, agent_config, service_factory, scheduler, user_probe):
+    agent = service_factory("ecobee_agent", agent_config(hold_minutes=0.2, renew_before_s=8))  # 12 s holds
+    state(user_probe, lambda s: s["connected"] and s["indoor_f"] == 70.0)
+    t0 = datetime.now(timezone.utc)
+    shed(scheduler, lease_s=30)
+    set1 = wait(lambda: fake.calls("POST", "/1/thermostat", "setHold"), what="setHold")[0]
+    p = set1["body"]["functions"][0]["params"]
+    assert set1["body"]["selection"] == {"selectionType": "thermostats", "selectionMatch": TSTAT_ID}
+    assert (p["holdType"], p["heatHoldTemp"], p["coolHoldTemp"]) == ("dateTime", 450, 920)  # the extremes
+    end = datetime.strptime(f"{p['endDate']} {p['endTime']}", "%Y-%m-%d %H:%M:%S").replace(
+        tzinfo=ZoneInfo("America/New_York"))
+    assert timedelta(seconds=10) <= end - t0 <= timedelta(seconds=14)  # ends hold_minutes ahead, local time
+    assert fake.hold_of()["heatHoldTemp"] == 450
+    s = state(user_probe, lambda s: s["shed"])
+    assert s["hold"]["by"] == "circuitq" and s["shed_refused"] is None
+    user_probe.on_topic(ACTIVITY, lambda m: "hold set until" in m.json()["message"])
+    shed(scheduler, lease_s=30)  # the scheduler renews its lease: same hold, renewed before it ends
+    wait(lambda: len(fake.calls("POST", "/1/thermostat", "setHold")) >= 2, timeout=8, what="renewal")
+    renew = fake.calls("POST", "/1/thermostat", "setHold")[1]["body"]["functions"][0]["params"]
+    assert (renew["endDate"], renew["endTime"]) > (p["endDate"], p["endTime"])
+    user_probe.on_topic(ACTIVITY, lambda m: "hold renewed" in m.json()["message"])
+    shed(scheduler, on=False)
+    resume = wait(lambda: fake.calls("POST", "/1/thermostat", "resumeProgram"), what="resumeProgram")[0]
+    assert resume["body"]["functions"][0]["params"] == {"resumeAll": False}
+    assert fake.hold_of() is None
+    state(user_probe, lambda s: not s["shed"] and s["hold"] is None)
+    user_probe.on_topic(ACTIVITY, lambda m: "program resumed" in m.json()["message"])
+    assert agent.alive()
+
+
+def test_lease_lapse_resumes_when_the_scheduler_goes_quiet(fake, agent_config, service_factory, scheduler, user_probe):
+    service_factory("ecobee_agent", agent_config())
+    state(user_probe, lambda s: s["connected"])
+    shed(scheduler, lease_s=1.5)
+    wait(lambda: fake.hold_of(), what="hold")
+    t_set = time.monotonic()
+    resume = wait(lambda: fake.calls("POST", "/1/thermostat", "resumeProgram"), what="resume after lapse")[0]
+    assert 1.2 <= resume["t"] - t_set <= 3.0  # at the lease's end, not at the hold's (30 s)
+    assert fake.hold_of() is None
+    act = user_probe.on_topic(ACTIVITY, lambda m: "program resumed" in m.json()["message"]).json()
+    assert "lease lapsed" in act["message"]
+
+
+def test_crash_leaves_a_time_boxed_hold_that_a_restart_resumes(fake, agent_config, service_factory, scheduler, user_probe):
+    cfg = agent_config(hold_minutes=1)
+    agent = service_factory("ecobee_agent", cfg)
+    state(user_probe, lambda s: s["connected"])
+    shed(scheduler, lease_s=60)
+    wait(lambda: fake.hold_of(), what="hold")
+    user_probe.on_topic(ACTIVITY, lambda m: "hold set" in m.json()["message"])
+    agent.kill()  # kill -9: no clean shutdown
+    hold = fake.hold_of()
+    assert hold is not None and hold["endDate"] and hold["endTime"]  # time-boxed even now
+    assert not fake.calls("POST", "/1/thermostat", "resumeProgram")
+    service_factory("ecobee_agent", cfg)
+    wait(lambda: fake.calls("POST", "/1/thermostat", "resumeProgram"), what="leftover resumed")
+    assert fake.hold_of() is None
+    state(user_probe, lambda s: not s["shed"] and s["hold"] is None)
+
+
+def test_comfort_guard_refuses_a_shed_in_a_cold_house(fake, agent_config, service_factory, scheduler, user_probe):
+    fake.set_thermostat(actualTemperature=605)  # 60.5 °F, below min_indoor_f 62
+    service_factory("ecobee_agent", agent_config())
+    state(user_probe, lambda s: s["indoor_f"] == 60.5)
+    shed(scheduler)
+    s = state(user_probe, lambda s: s["shed_refused"] is not None)
+    assert s["shed_refused"]["code"] == "refused:too_cold" and "62" in s["shed_refused"]["text"]
+    assert not s["shed"]
+    user_probe.on_topic(ACTIVITY, lambda m: "shed refused" in m.json()["message"])
+    time.sleep(0.5)
+    assert not fake.calls("POST", "/1/thermostat")
+
+
+def test_max_shed_time_ends_a_standing_shed(fake, agent_config, service_factory, scheduler, user_probe):
+    service_factory("ecobee_agent", agent_config(max_shed_minutes=0.05))  # 3 s
+    state(user_probe, lambda s: s["connected"])
+    shed(scheduler, lease_s=30)
+    wait(lambda: fake.hold_of(), what="hold")
+    s = state(user_probe, lambda s: not s["shed"] and (s["shed_refused"] or {}).get("code") == "refused:too_long",
+              timeout=6)
+    assert "max_shed_minutes" in s["shed_refused"]["text"]
+    assert fake.hold_of() is None and fake.calls("POST", "/1/thermostat", "resumeProgram")
+    shed(scheduler, lease_s=30)  # the same standing shed renewed: still refused
+    time.sleep(0.5)
+    assert len(fake.calls("POST", "/1/thermostat", "setHold")) == 1
