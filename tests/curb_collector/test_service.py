@@ -26,6 +26,19 @@ def health(state):
     return live(HEALTH, lambda d: d["state"] == state)
 
 
+def after(probe, msg) -> int:
+    """Index just past `msg`: what comes later was caused by what we saw."""
+    with probe.cond:
+        return probe.messages.index(msg) + 1
+
+
+def eventually(pred, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while not pred():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.02)
+
+
 def test_reading_end_to_end(start_collector, fake_curb, user_probe, probe_factory, broker, tmp_path):
     fake_curb.set_watts({"curb-dryer-1": 2400, "curb-dryer-2": 2350, "curb-wh-north": 4500})
     svc = start_collector()
@@ -73,14 +86,16 @@ def test_expired_token_refreshed_then_password_fallback(start_collector, fake_cu
     start_collector()
     user_probe.wait_for(live(READING))
     fake_curb.expire_access_tokens()  # Curb answers 401: refresh and carry on
+    eventually(lambda: fake_curb.counts["token:refresh_token"] == 1)
     mark = user_probe.mark()
     user_probe.wait_for(live(READING), since=mark)
-    assert fake_curb.counts["token:refresh_token"] == 1 and fake_curb.counts["token:password"] == 1
+    assert fake_curb.counts["token:password"] == 1
     fake_curb.expire_access_tokens()  # refresh token revoked too: log in with the password
     fake_curb.revoke_refresh_tokens()
-    mark = user_probe.mark()
-    user_probe.wait_for(live(READING), since=mark)
-    assert fake_curb.counts["token:password"] == 2
+    eventually(lambda: fake_curb.counts["token:password"] == 2)
+    mark2 = user_probe.mark()
+    user_probe.wait_for(live(READING), since=mark2)
+    assert fake_curb.counts["token:refresh_token"] == 2  # tried, refused, then the password
     assert not any(m.topic == HEALTH and m.json()["state"] != "ok" for m in user_probe.messages[mark:])
 
 
@@ -115,18 +130,22 @@ def test_stale_timestamp_published_as_stale_after_repolls(start_collector, fake_
 
 def test_hub_offline_no_fake_reading(start_collector, fake_curb, user_probe):
     start_collector()
-    first = user_probe.wait_for(live(READING, lambda d: not d["stale"])).json()
-    fake_curb.set_scenario("offline")  # Curb answers {}
+    user_probe.wait_for(live(READING, lambda d: not d["stale"]))
     mark = user_probe.mark()
-    h = user_probe.wait_for(health("offline"), since=mark).json()
-    assert "offline" in h["message"]
+    fake_curb.set_scenario("offline")  # Curb answers {}
+    h = user_probe.wait_for(health("offline"), since=mark)
+    assert "offline" in h.json()["message"]
     # the last real reading again, marked stale: never a made-up one
-    again = user_probe.wait_for(live(READING, lambda d: d["stale"]), since=mark).json()
-    assert again["ts"] == first["ts"] and again["circuits"] == first["circuits"]
+    stale = user_probe.wait_for(live(READING, lambda d: d["stale"]), since=mark)
+    real = [m.json() for m in user_probe.messages[:after(user_probe, stale)]
+            if m.topic == READING and not m.retain and not m.json()["stale"]]
+    assert stale.json()["ts"] == real[-1]["ts"] and stale.json()["circuits"] == real[-1]["circuits"]
+    since = after(user_probe, h)
     time.sleep(0.8)
-    assert all(m.json()["stale"] for m in user_probe.messages[mark:] if m.topic == READING)
+    later = [m.json() for m in user_probe.messages[since:] if m.topic == READING]
+    assert later and all(r["stale"] and r["ts"] == real[-1]["ts"] for r in later)
     fake_curb.set_scenario("fresh")
-    user_probe.wait_for(live(READING, lambda d: not d["stale"]), since=mark)
+    user_probe.wait_for(live(READING, lambda d: not d["stale"]), since=since)
 
 
 def test_errors_give_error_health_alert_and_recovery(start_collector, fake_curb, user_probe):
@@ -138,15 +157,16 @@ def test_errors_give_error_health_alert_and_recovery(start_collector, fake_curb,
     for n, (scenario, text) in enumerate(expected.items()):
         mark = user_probe.mark()
         fake_curb.set_scenario(scenario)
-        h = user_probe.wait_for(live(HEALTH, lambda d: d["state"] == "error"), since=mark).json()
-        assert text in h["message"], h
+        h = user_probe.wait_for(live(HEALTH, lambda d: d["state"] == "error"), since=mark)
+        assert text in h.json()["message"], h.text
         if n == 0:  # a second failure in a row: the failures alert
             user_probe.wait_for(live(ALERT, lambda d: d["key"] == "curb:failures"), since=mark)
         fake_curb.set_scenario("fresh")
-        user_probe.wait_for(health("ok"), since=mark, timeout=5)
+        since = after(user_probe, h)
+        user_probe.wait_for(health("ok"), since=since, timeout=5)
         if n == 0:
             user_probe.wait_for(live(ALERT, lambda d: d["key"] == "curb:failures" and d["resolved"]),
-                                since=mark)
+                                since=since)
     assert svc.alive() and user_probe.last(STATUS).text == "online"
 
 
