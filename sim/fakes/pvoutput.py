@@ -6,6 +6,7 @@
     pv.status_at = datetime(...) # a stale status (d/t in the system's local time)
     pv.no_data = True            # 400 "no status"
     pv.limit, pv.window_s = 3, 2 # a tiny hourly budget that resets every 2 s (tests)
+    pv.exhaust_next = True       # another uploader already spent this hour's budget
 
 Per-key counter resetting at the top of each window (an hour by default); the three
 X-Rate-Limit-* headers only when `X-Rate-Limit: 1` was sent; 403 once over the limit.
@@ -35,6 +36,9 @@ class FakePVOutput(FakeServer):
         self.status_at: datetime | None = None  # None: now (rounded down to 5 min like real statuses)
         self.no_data = False
         self.fail_5xx = False
+        self.exhaust_next = False  # the first request's window is already used up
+        self.times: list[float] = []  # epoch of each getstatus request
+        self.forbidden_at: list[float] = []
 
     def set_production(self, w: float) -> None:
         with self.lock:
@@ -61,7 +65,10 @@ class FakePVOutput(FakeServer):
         if sid != self.system_id:
             return 401, "Unauthorized 401: Invalid System ID", {}
         now = time.time()
+        self.times.append(now)
         window, reset = self._window(now)
+        if self.exhaust_next:
+            self.exhaust_next, self.used[(key, window)] = False, self.limit
         self.used[(key, window)] += 1
         remaining = self.limit - self.used[(key, window)]
         rate = {"X-Rate-Limit-Remaining": remaining, "X-Rate-Limit-Limit": self.limit,
@@ -69,6 +76,7 @@ class FakePVOutput(FakeServer):
         headers = rate if req.headers.get("X-Rate-Limit") == "1" else {}
         if remaining < 0:
             self.counts["forbidden"] += 1
+            self.forbidden_at.append(now)
             return 403, "Forbidden 403: Exceeded number requests per hour", headers
         if self.fail_5xx:
             return 503, "Service Unavailable", headers

@@ -33,7 +33,11 @@ def parse_production(data) -> Sample:
         raise BadData("production.json has neither an eim production nor an inverters entry",
                       raw=str(prod)[:200])
     raw = str({k: entry.get(k) for k in ("type", "wNow", "readingTime")})
-    w = parse_watts(entry.get("wNow"), f"{entry['type']} wNow")
+    try:
+        w = parse_watts(entry.get("wNow"), f"{entry['type']} wNow")
+    except BadData as exc:
+        exc.raw = raw
+        raise
     # A metered CT reads a few negative watts at night (inverter standby): that is 0 W.
     if entry["type"] == "eim" and -50 < w < 0:
         w = 0.0

@@ -32,7 +32,11 @@ def parse_status(text: str, tz: ZoneInfo) -> Sample:
         raise BadData(f"bad date/time {fields[0]!r} {fields[1]!r}", raw=line[:200]) from None
     # fold=0: in the repeated autumn hour pick the first; a 1 h error only makes it look staler.
     ts = local.replace(tzinfo=tz)
-    return Sample(parse_watts(fields[3], "power (field 4)"), ts, line[:200])
+    try:
+        return Sample(parse_watts(fields[3], "power (field 4)"), ts, line[:200])
+    except BadData as exc:
+        exc.raw = line[:200]  # the whole status line, for the error report
+        raise
 
 
 def parse_rate(headers, now: datetime) -> tuple[int | None, datetime | None]:
