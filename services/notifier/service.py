@@ -125,9 +125,11 @@ class Notifier:
             self.state.policy, send = policy.decide(now, self.policy, self.state.policy, alert)
             what = "resolved" if alert.resolved else f"alert p{alert.priority}"
             if not send:
-                held = self.state.policy.get(alert.key)
-                why = "held for quiet hours" if held and held.held == alert else "suppressed (duplicate)"
-                log.info("%s %s %s: %s", what, alert.key, why, alert.title)
+                ks = self.state.policy.get(alert.key)
+                reason = ("held for quiet hours" if ks and ks.held == alert
+                          else "not sent (its alert was not sent)" if alert.resolved
+                          else "suppressed (sent less than min_interval_min ago)")
+                log.info("%s %s %s: %s", what, alert.key, reason, alert.title)
             for a in send:
                 self._enqueue(a, live, now)
         self._save()
