@@ -149,6 +149,8 @@ class DataHealth(StrictModel):
     solar_timeout_s: float = Field(1000, gt=0, description="dreadpi: data older than 1000 s")
     solar_average_s: float = Field(600, gt=0, description="rolling average for solar gates")
     stale_rotate_min: float = Field(60, gt=0, description="stale: one load at a time, rotated")
+    solar_from_curb: bool = Field(False, description="use Curb's production_w as the solar reading "
+                                  "(CircuitQueueing measured production with Curb)")
 
 
 class SchedulerConfig(StrictModel):

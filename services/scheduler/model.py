@@ -23,6 +23,7 @@ class Reading:
     circuits: dict[str, float]
     ts: datetime
     stale: bool = False
+    production_w: float | None = None  # used as the solar reading if data.solar_from_curb
 
 
 @dataclass(slots=True)

@@ -19,6 +19,8 @@ def on_reading(st: m.State, now: datetime, ev: m.Reading, out: list) -> None:
         w = ev.circuits.get(circuit)
         for n in names:
             st.loads[n].power_w = w
+    if pol.solar_from_curb and ev.production_w is not None:
+        on_solar(st, now, m.Solar(ev.production_w, ev.ts, ev.stale), out)
 
 
 def on_solar(st: m.State, now: datetime, ev: m.Solar, out: list) -> None:

@@ -134,7 +134,7 @@ class SchedulerService:
         return handler
 
     def _reading(self, topic: str, r: p.CurbReading) -> None:
-        self.decide(m.Reading(r.circuits, r.ts, r.stale))
+        self.decide(m.Reading(r.circuits, r.ts, r.stale, r.production_w))
 
     def _solar(self, topic: str, payload: bytes, retained: bool) -> None:
         if not payload:

@@ -61,17 +61,23 @@ class Sim:
         self.log += [(self.now, c) for c in cmds]
         return cmds
 
+    def _value(self, v, *args):
+        return v(self.now, *args) if callable(v) else v
+
     def circuits(self) -> dict[str, float]:
-        c = dict(self.observed)
+        c = {k: self._value(v) for k, v in self.observed.items()}
         for name, w in self.demand.items():
-            lp = self.st.policy.loads[name]
-            c[lp.circuit] = w if self.st.loads[name].permitted else 0.0
+            lt = self.st.loads[name]
+            c[self.st.policy.loads[name].circuit] = self._value(w, lt) if lt.permitted else 0.0
         return c
 
     def feed(self) -> None:
-        if self.solar is not None:
-            self.event(m.Solar(self.solar, self.now))
-        self.event(m.Reading(self.circuits(), self.now))
+        """Readings at this minute. `solar`, `observed` and `demand` values may be functions
+        of now (demand: of now and the load's LoadRt)."""
+        w = self._value(self.solar) if self.solar is not None else None
+        if w is not None and not self.st.policy.solar_from_curb:
+            self.event(m.Solar(w, self.now))
+        self.event(m.Reading(self.circuits(), self.now, production_w=w))
 
     def run(self, seconds: float) -> "Sim":
         end = self.now + timedelta(seconds=seconds)
