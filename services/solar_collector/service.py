@@ -28,7 +28,7 @@ class SolarCollector:
         self.client, self.clock = ctx.client, ctx.clock
         self.srcs = {s.label: s for s in self.cfg.sources}
         self.drivers = {name: make_driver(s, ctx) for name, s in self.srcs.items()}
-        self.states = [SourceState(name) for name in self.srcs]
+        self.states = [SourceState(name, since=self.clock.now()) for name in self.srcs]
         self.by_name = {st.name: st for st in self.states}
         self.pollers: list[Poller] = []
         self.published: tuple | None = None
