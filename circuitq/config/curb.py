@@ -93,6 +93,11 @@ class CurbConfig(StrictModel):
     auth_retry_s: float = Field(900, gt=0, description="wait after Auth0 refused the password")
     refresh_margin_s: float = Field(3600, ge=0, description="refresh this long before expiry")
     token_file: str = Field("curb_token.json", pattern=r"^[A-Za-z0-9_.\-]+$")
+    # Live stream (Socket.IO v2, ~1 Hz): readings within seconds; REST stays the fallback.
+    live: bool = False
+    live_publish_s: float = Field(10, gt=0, description="live reading at most this often...")
+    live_delta_w: float = Field(300, gt=0, description="...or at once on a change this big")
+    live_stale_s: float = Field(15, gt=0, description="no live data this long -> REST again")
     auth_host: str | None = None  # default energycurb.auth0.com
     api_host: str | None = None  # default app.energycurb.com
 

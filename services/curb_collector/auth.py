@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -76,9 +77,14 @@ class CurbAuth:
         self._token: Token | None = None
         self._loaded = False
         self.grants = {"password": 0, "refresh_token": 0}
+        self._lock = threading.RLock()  # the REST worker and the live stream share the token
 
     # ---------------------------------------------------------------- API
     def access_token(self) -> str:
+        with self._lock:
+            return self._access_token()
+
+    def _access_token(self) -> str:
         if self.creds is None:
             raise AuthRejected(f"no Curb credentials: add curb: username, password, client_id, "
                                f"client_secret to the secrets file {self.secrets_file}")
@@ -104,11 +110,12 @@ class CurbAuth:
 
     def invalidate(self, drop_refresh: bool = False) -> None:
         """The API answered 401: force a refresh (or, with drop_refresh, a password grant)."""
-        tok = self._current()
-        if tok is not None:
-            tok.expires_at = 0
-            if drop_refresh:
-                tok.refresh_token = None
+        with self._lock:
+            tok = self._current()
+            if tok is not None:
+                tok.expires_at = 0
+                if drop_refresh:
+                    tok.refresh_token = None
 
     # ---------------------------------------------------------------- internals
     def _current(self) -> Token | None:

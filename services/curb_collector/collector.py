@@ -7,6 +7,7 @@ dashboards), retained `curb/health`, and alerts `curb:failures`, `curb:auth`, `c
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Callable
 
 from circuitq import topics
 from circuitq.config.curb import CurbConfig
@@ -16,10 +17,11 @@ from circuitq.service import ServiceContext
 from .api import CurbApi
 from .auth import CurbAuth, TokenStore
 from .failures import FailureTracker
-from .freshness import after_stale, classify
+from .freshness import after_stale, classify, live_due
 from .http import API_PREFIX, AUTH_PREFIX, ApiError, AuthRejected, CurbError, RateLimited, base_url, make_session
 from .mapping import Mapped, map_circuits
-from .snapshot import BadBody, Snapshot, parse_latest
+from .live import LiveStream
+from .snapshot import BadBody, Snapshot, parse_latest, parse_live
 from .source import CurbSource, Fetched, Worker
 
 ALERT_TEXT = {  # key -> (title, priority)
@@ -30,8 +32,13 @@ ALERT_TEXT = {  # key -> (title, priority)
 
 
 class CurbCollector:
-    def __init__(self, ctx: ServiceContext, cfg: CurbConfig, source: CurbSource, worker: Worker):
+    def __init__(self, ctx: ServiceContext, cfg: CurbConfig, source: CurbSource, worker: Worker,
+                 make_live: Callable[..., LiveStream] | None = None):
         self.ctx, self.cfg, self.source, self.worker = ctx, cfg, source, worker
+        self.make_live = make_live
+        self.live: LiveStream | None = None
+        self.live_rx: float | None = None  # monotonic s of the last live event
+        self.live_pub: float | None = None
         self.log = ctx.log
         self.tracker = FailureTracker(cfg.alert_failures_per_day, ctx.cfg.site.tz)
         self.last_ts: datetime | None = None
@@ -55,6 +62,8 @@ class CurbCollector:
         if self._timer:
             self._timer.cancel()
         self.worker.stop()
+        if self.live:
+            self.live.stop()
 
     def _schedule(self, delay_s: float) -> None:
         if self._timer:
@@ -82,6 +91,9 @@ class CurbCollector:
         if res.error is not None:
             return self._on_error(res.error, now)
         self._alert("curb:auth", now, resolved=True)
+        if self.cfg.live and self.make_live and self.live is None and res.location_id:
+            self.live = self.make_live(res.location_id, self._post_live, self._post_live_state)
+            self.live.start()
         try:
             snap = parse_latest(res.body)
         except BadBody as exc:
@@ -116,11 +128,13 @@ class CurbCollector:
         self._alert("curb:config", now, resolved=True)
         stale = fresh.verdict == "stale"
         self.last_ts = snap.ts
-        self.reading = CurbReading(ts=snap.ts, received=now, stale=stale, age_s=round(fresh.age_s, 1),
-                                   consumption_w=snap.consumption_w, production_w=snap.production_w,
-                                   net_w=snap.net_w, circuits=mapped.circuits)
-        self.unmapped = mapped.unmapped if self.cfg.publish_unmapped else {}
-        self._publish_reading()
+        if not self._live_fresh():  # else the live stream's readings are newer than this average
+            self.reading = CurbReading(
+                ts=snap.ts, received=now, stale=stale, age_s=round(fresh.age_s, 1),
+                consumption_w=snap.consumption_w, production_w=snap.production_w,
+                net_w=snap.net_w, circuits=mapped.circuits)
+            self.unmapped = mapped.unmapped if self.cfg.publish_unmapped else {}
+            self._publish_reading()
         if stale:
             self._failed(now, "stale", f"Curb's latest reading is {fresh.age_s:.0f} s old after "
                                        f"{self.cfg.repoll_max} re-polls (hub or cloud lagging)",
@@ -156,16 +170,50 @@ class CurbCollector:
         if self.tracker.failure(now, alert=alert) == "raise":
             self._alert("curb:failures", now, message=f"{self.tracker.failures_today} failed Curb "
                                                       f"polls today; latest: {message}")
-        if mark_stale and self.reading is not None:  # the last real reading, honestly aged
+        if mark_stale and self.reading is not None and not self._live_fresh():  # the last real reading, honestly aged
             self.reading = self.reading.model_copy(update={
                 "stale": True, "age_s": round((now - self.reading.ts).total_seconds(), 1)})
             self._publish_reading()
         self._set_health(state, message, now)
 
+    # ---------------------------------------------------------------- live stream
+    def _post_live(self, body: dict) -> None:  # live thread
+        self.ctx.loop.post(self._on_live, body)
+
+    def _post_live_state(self, up: bool, message: str) -> None:  # live thread
+        self.ctx.loop.post(self.log.info if up else self.log.warning, "Curb live stream %s %s",
+                           "up" if up else "down", message)
+
+    def _live_fresh(self) -> bool:
+        return (self.live_rx is not None
+                and self.ctx.clock.monotonic() - self.live_rx < self.cfg.live_stale_s)
+
+    def _on_live(self, body: dict) -> None:
+        now, mono = self.ctx.clock.now(), self.ctx.clock.monotonic()
+        try:
+            snap = parse_live(body, now)
+        except BadBody as exc:
+            return self.ctx.client.report_error("curb live stream", str(body)[:200], str(exc))
+        mapped = map_circuits(self.cfg.circuits, snap.circuits)
+        if mapped.problems:  # the REST path reports it (health, curb:config)
+            return
+        self.live_rx = mono
+        last = self.reading.circuits if self.reading and self.reading.source == "live" else {}
+        if not live_due(mono, self.live_pub, last, mapped.circuits, self.cfg.live_publish_s,
+                        self.cfg.live_delta_w):
+            return
+        self.live_pub = mono
+        self.reading = CurbReading(ts=now, received=now, stale=False, age_s=0.0,
+                                   consumption_w=snap.consumption_w, production_w=snap.production_w,
+                                   net_w=snap.net_w, circuits=mapped.circuits, source="live")
+        self.unmapped = mapped.unmapped if self.cfg.publish_unmapped else {}
+        self._publish_reading()
+
     # ---------------------------------------------------------------- publishing
     def _set_health(self, state: str, message: str, now: datetime) -> None:
         since = self.health.since if self.health and self.health.state == state else now
-        self.health = Health(state=state, message=message, source="curb rest",
+        self.health = Health(state=state, message=message,
+                             source="live" if self._live_fresh() else "rest",
                              last_success=self.tracker.last_success,
                              consecutive_failures=self.tracker.consecutive,
                              failures_today=self.tracker.failures_today, since=since)
@@ -207,5 +255,9 @@ def build(ctx: ServiceContext) -> CurbCollector:
     auth = CurbAuth(session, base_url(AUTH_PREFIX, cfg.auth_host), ctx.secrets.curb,
                     TokenStore(ctx.state_path(cfg.token_file)), ctx.clock, timeout_s=cfg.timeout_s,
                     margin_s=cfg.refresh_margin_s, secrets_file=str(ctx.cfg.secrets_file))
-    api = CurbApi(session, base_url(API_PREFIX, cfg.api_host), auth, cfg.timeout_s)
-    return CurbCollector(ctx, cfg, CurbSource(api, cfg.location_id), Worker(ctx.loop))
+    api_base = base_url(API_PREFIX, cfg.api_host)
+    api = CurbApi(session, api_base, auth, cfg.timeout_s)
+
+    def make_live(location_id, on_data, on_state) -> LiveStream:
+        return LiveStream(api_base, auth, location_id, on_data, on_state, timeout_s=cfg.timeout_s)
+    return CurbCollector(ctx, cfg, CurbSource(api, cfg.location_id), Worker(ctx.loop), make_live)

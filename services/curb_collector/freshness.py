@@ -44,3 +44,12 @@ def after_stale(repolls_done: int, repoll_max: int, declared: bool) -> RepollDec
     if not declared and repolls_done < repoll_max:
         return RepollDecision(True, False)
     return RepollDecision(False, True)
+
+
+def live_due(now_s: float, last_pub_s: float | None, last: dict[str, float], new: dict[str, float],
+             every_s: float, delta_w: float) -> bool:
+    """Publish a live reading every `every_s`, or at once when a mapped circuit moved by
+    `delta_w` or more (a dryer starting should not wait for the next tick)."""
+    if last_pub_s is None or now_s - last_pub_s >= every_s or set(new) != set(last):
+        return True
+    return any(abs(new[k] - last[k]) >= delta_w for k in new)

@@ -23,6 +23,7 @@ class CurbCircuit(BaseModel):
     main: bool = False
     production: bool = False
     other: bool = False
+    circuit_type: str | None = None  # live stream: consumption | line_side_production | main
 
 
 class _Latest(BaseModel):
@@ -58,3 +59,27 @@ def parse_latest(body) -> Snapshot | None:
     net = m.net if m.net is not None else m.consumption - m.production
     return Snapshot(datetime.fromtimestamp(m.timestamp, timezone.utc), m.consumption,
                     m.production, net, tuple(m.circuits))
+
+
+class _Live(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    circuits: list[CurbCircuit]
+
+
+def parse_live(body, now: datetime) -> Snapshot:
+    """A live `data` event: circuits only, no timestamp and no totals, so `ts` is `now`.
+
+    Totals are derived [unverified: Curb documents no formula]: mains (`main` or circuit_type
+    main) carry the grid flow = net; production circuits report negative watts, so
+    production = -sum(their w); consumption = net + production.
+    """
+    try:
+        m = _Live.model_validate(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise BadBody(f"live data: {'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from None
+    mains = [c for c in m.circuits if c.main or c.circuit_type == "main"]
+    prod = [c for c in m.circuits if c.production or c.circuit_type == "line_side_production"]
+    production = max(0.0, -sum(c.w for c in prod))
+    net = sum(c.w for c in mains)
+    return Snapshot(now, net + production, production, net, tuple(m.circuits))
