@@ -28,6 +28,7 @@ class Calendars:
         self._weekend: dict[date, bool] = {}
         self._spans: dict[tuple[str, date], list[tuple[datetime, datetime]]] = {}
         self._status: dict[str, tuple[datetime, datetime, bool, datetime | None]] = {}
+        self._hhmm: dict[tuple[datetime, bool], str] = {}
 
     # ------------------------------------------------------------ days
     def is_weekend(self, d: date) -> bool:
@@ -121,5 +122,12 @@ class Calendars:
         """'19:00' if within a day of now, else 'Mon 19:00': for reason sentences."""
         if when is None:
             return "further notice"
-        loc = when.astimezone(self.tz)
-        return loc.strftime("%H:%M") if when - now < DAY else loc.strftime("%a %H:%M")
+        near = when - now < DAY
+        key = (when, near)
+        got = self._hhmm.get(key)
+        if got is None:
+            if len(self._hhmm) > 4096:
+                self._hhmm.clear()
+            loc = when.astimezone(self.tz)
+            got = self._hhmm[key] = loc.strftime("%H:%M") if near else loc.strftime("%a %H:%M")
+        return got

@@ -16,7 +16,6 @@ from . import drm, outputs, sensing
 from . import model as m
 from .policy import LoadPolicy, new_state  # noqa: F401  (re-exported for callers)
 from .queue import allocate
-from .rules import BLOCK_RULES, FORCE_RULES, WINDOW_RULES
 
 APPLY = {
     m.Reading: sensing.on_reading,
@@ -32,10 +31,11 @@ APPLY = {
 
 def decide(now: datetime, st: m.State, event) -> tuple[m.State, list]:
     out: list = []
-    if isinstance(event, m.Override):
-        apply_override(st, now, event, out)
-    else:
-        APPLY[type(event)](st, now, event, out)
+    for ev in (event.events if type(event) is m.Batch else (event,)):
+        if type(ev) is m.Override:
+            apply_override(st, now, ev, out)
+        else:
+            APPLY[type(ev)](st, now, ev, out)
     evaluate(st, now, out)
     return st, out
 
@@ -62,11 +62,11 @@ def classify(st: m.State, lp: LoadPolicy, lt: m.LoadRt, now: datetime, curb_ok: 
         on = lt.mode == "on"
         return ("override", on, f"override:{lt.mode}",
                 f"{lt.mode.upper()} by a user until {cals.hhmm(lt.until, now)}", lt.until)
-    for rule in FORCE_RULES:
+    for rule in lp.force_rules:
         v = rule(st, lp, lt, now)
         if v is not None:
             return ("forced",) + v
-    rules = BLOCK_RULES
+    rules = lp.block_rules
     if not curb_ok:
         since = cals.hhmm(st.curb.stale_since, now) if st.curb.stale_since else "start-up"
         behaviour = lp.cfg.stale
@@ -78,7 +78,7 @@ def classify(st: m.State, lp: LoadPolicy, lt: m.LoadRt, now: datetime, curb_ok: 
             if lt.permitted:
                 return ("forced", "fallback:hold", f"no fresh Curb data since {since}: kept on", None)
             return ("blocked", "fallback:hold", f"no fresh Curb data since {since}: kept off", None)
-        rules = WINDOW_RULES
+        rules = lp.window_rules
     for rule in rules:
         v = rule(st, lp, lt, now)
         if v is not None:

@@ -19,6 +19,12 @@ class Tick:
 
 
 @dataclass(slots=True)
+class Batch:
+    """Several inputs of the same moment (a simulator's minute: solar + Curb), decided once."""
+    events: list
+
+
+@dataclass(slots=True)
 class Reading:
     circuits: dict[str, float]
     ts: datetime

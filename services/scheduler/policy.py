@@ -29,6 +29,9 @@ class LoadPolicy:
     min_on: timedelta
     min_off: timedelta  # max(policy, hard): the first moment the relay agent would allow it
     lease_s: float
+    force_rules: tuple = ()  # only the rules this load's config uses (rules.py tables)
+    block_rules: tuple = ()
+    window_rules: tuple = ()
 
 
 class Policy:
@@ -66,6 +69,9 @@ class Policy:
                 min_on=timedelta(seconds=lc.min_on_s),
                 min_off=timedelta(seconds=max(lc.min_off_s, hard_off)),
                 lease_s=lease)
+        from .rules import applicable
+        for lp in self.loads.values():
+            lp.force_rules, lp.block_rules, lp.window_rules = applicable(lp.cfg)
         # circuits each load reads: a reading updates only these
         self.by_circuit: dict[str, list[str]] = {}
         for lp in self.loads.values():

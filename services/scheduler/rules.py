@@ -142,3 +142,14 @@ def block_conditions(st: m.State, lp: LoadPolicy, lt: m.LoadRt, now: datetime) -
 # Data-driven rules are skipped while Curb data is stale (the load's `stale` behaviour).
 BLOCK_RULES = (block_only, block_window, block_solar, block_conditions)
 WINDOW_RULES = (block_only, block_window)
+
+
+# Which config key makes each rule relevant: a load only evaluates the rules it uses.
+NEEDS = {force_guarantee: "max_off_h", force_window: "force", force_runtime: "runtime",
+         block_only: "only", block_window: "block", block_solar: "solar", block_conditions: "block_when"}
+
+
+def applicable(cfg) -> tuple[tuple, tuple, tuple]:
+    def pick(rules):
+        return tuple(r for r in rules if getattr(cfg, NEEDS[r]))
+    return pick(FORCE_RULES), pick(BLOCK_RULES), pick(WINDOW_RULES)
