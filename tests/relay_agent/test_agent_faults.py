@@ -82,7 +82,7 @@ def test_boot_levels_are_on_the_pins_before_any_broker_connection(config_factory
                      drm_outputs={"aircon": {"boot_mode": 2}})
     cfg = config_factory(overrides)
     agent = service_factory("relay_agent", cfg)
-    first = wait_until(lambda: on(cfg), 5, step=0.005, what="sim pins written")
+    first = wait_until(lambda: len(on(cfg)) == 5 and on(cfg), 5, step=0.005, what="all pins set up")
     t0 = time.monotonic()
     assert first["pool_pump"] is False and first["water_heater_north"] is True
     assert (first["aircon.drm2"], first["aircon.drm3"]) == (True, False)  # DRM2 from boot
