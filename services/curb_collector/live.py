@@ -64,10 +64,10 @@ def ws_url(api_base: str) -> str:
 class LiveStream:
     def __init__(self, api_base: str, auth: CurbAuth, location_id: str,
                  on_data: Callable[[dict], None], on_state: Callable[[bool, str], None],
-                 timeout_s: float = 10, max_backoff_s: float = 60):
+                 timeout_s: float = 10, min_backoff_s: float = 1, max_backoff_s: float = 60):
         self.url, self.auth, self.location_id = ws_url(api_base), auth, location_id
         self.on_data, self.on_state = on_data, on_state
-        self.timeout_s, self.max_backoff_s = timeout_s, max_backoff_s
+        self.timeout_s, self.min_backoff_s, self.max_backoff_s = timeout_s, min_backoff_s, max_backoff_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="curb-live", daemon=True)
 
@@ -78,7 +78,7 @@ class LiveStream:
         self._stop.set()
 
     def _run(self) -> None:
-        backoff = 1.0
+        backoff = self.min_backoff_s
         while not self._stop.is_set():
             started = time.monotonic()
             try:
@@ -87,7 +87,7 @@ class LiveStream:
                 log.warning("Curb live stream down: %s: %s", type(exc).__name__, exc)
                 self.on_state(False, f"live stream down: {exc}")
             if time.monotonic() - started > 60:
-                backoff = 1.0  # it ran a while: a fresh outage, start the backoff again
+                backoff = self.min_backoff_s  # it ran a while: a fresh outage, start the backoff again
             self._stop.wait(backoff)
             backoff = min(backoff * 2, self.max_backoff_s)
 

@@ -27,6 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from sim.fakes import curb_live
 from sim.secrets import FAKE_CLOUD
 
 AUDIENCE = "app.energycurb.com/api"
@@ -76,6 +77,11 @@ class FakeCurb:
         self.scenario = "fresh"
         self.stale_ts = 0
         self.retry_after_s = 1
+        # live stream (sim/fakes/curb_live.py)
+        self.live_enabled = True
+        self.live_interval_s = 1.0
+        self.live_ping_interval_ms, self.live_ping_timeout_ms = 25000, 60000
+        self.live_generation = 0  # bumping it ends every open live session
         self.server: ThreadingHTTPServer | None = None
 
     # ---------------------------------------------------------------- control
@@ -93,8 +99,9 @@ class FakeCurb:
 
     def stop(self) -> None:
         if self.server:
-            self.server.shutdown()
-            self.server.server_close()
+            server, self.server = self.server, None  # live sessions see None and end
+            server.shutdown()
+            server.server_close()
 
     @property
     def url(self) -> str:
@@ -116,6 +123,14 @@ class FakeCurb:
             if production_w is not None:
                 self.production_w = production_w
 
+    def count(self, key: str) -> None:
+        with self.lock:
+            self.counts[key] += 1
+
+    def drop_live(self) -> None:
+        """End every live session (the client should reconnect)."""
+        self.live_generation += 1
+
     def expire_access_tokens(self) -> None:
         with self.lock:
             self.access.clear()
@@ -128,9 +143,9 @@ class FakeCurb:
     def token(self, body: dict) -> tuple[int, dict]:
         grant = body.get("grant_type")
         if body.get("client_id") != self.client_id or body.get("client_secret") != self.client_secret:
-            self.counts["token:bad_client"] += 1
+            self.count("token:bad_client")
             return 401, {"error": "access_denied", "error_description": "Unauthorized"}
-        self.counts[f"token:{grant}"] += 1
+        self.count(f"token:{grant}")
         if grant == "password":
             if body.get("audience") != AUDIENCE:
                 return 403, {"error": "access_denied", "error_description": "Service not found: "
@@ -180,6 +195,16 @@ class FakeCurb:
                     "net": round(consumption - self.production_w, 1), "circuits": circuits}
 
 
+    def live_data(self, location_id: str) -> dict:
+        """A live `data` event: circuits only (no timestamp, no totals); production negative."""
+        snap = self.latest(location_id)
+        circuits = [{"id": c["id"], "label": c["label"], "w": c["w"], "grid": False,
+                     "main": c["main"], "battery": False, "production": c["production"],
+                     "circuit_type": "main" if c["main"] else "consumption"}
+                    for c in snap.get("circuits", [])]
+        return {"locationId": location_id, "circuits": circuits}
+
+
 class _Handler(BaseHTTPRequestHandler):
     fake: FakeCurb
     protocol_version = "HTTP/1.1"
@@ -215,11 +240,15 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         f = self.fake
         path = urlsplit(self.path).path
+        if path == "/socket.io/" and "websocket" in (self.headers.get("Upgrade") or "").lower():
+            if not f.live_enabled:
+                return self._send(503, {"error": "live stream unavailable"})
+            return curb_live.serve(self, f)
         key = ("latest" if path.startswith("/api/v3/latest/") else
                "locations" if path.startswith("/api/v3/locations") else path)
-        f.counts[key] += 1
+        f.count(key)
         if not f.authorized(self.headers.get("Authorization")):
-            f.counts["unauthorized"] += 1
+            f.count("unauthorized")
             return self._send(401, {"error": "Unauthorized", "message": "invalid or expired token"})
         scenario = f.scenario
         if scenario == "error":

@@ -5,38 +5,9 @@ import os
 import stat
 import time
 
-import yaml
-
 from circuitq import topics
 from sim.secrets import write_private_yaml
-
-B = "circuitq"
-READING = topics.CURB_READING.topic(B)
-HEALTH = topics.CURB_HEALTH.topic(B)
-STATUS = topics.STATUS.topic(B, service="curb_collector")
-ALERT = topics.ALERT.topic(B)
-
-
-def live(topic, pred=lambda d: True):
-    """A message published while we listen (not a retained one left by an earlier test)."""
-    return lambda m: m.topic == topic and not m.retain and pred(m.json())
-
-
-def health(state):
-    return live(HEALTH, lambda d: d["state"] == state)
-
-
-def after(probe, msg) -> int:
-    """Index just past `msg`: what comes later was caused by what we saw."""
-    with probe.cond:
-        return probe.messages.index(msg) + 1
-
-
-def eventually(pred, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while not pred():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.02)
+from tests.curb_collector.helpers import ALERT, B, HEALTH, READING, STATUS, after, eventually, health, live
 
 
 def test_reading_end_to_end(start_collector, fake_curb, user_probe, probe_factory, broker, tmp_path):
