@@ -44,7 +44,8 @@ def force_window(st: m.State, lp: LoadPolicy, lt: m.LoadRt, now: datetime) -> Ve
     for name in lp.cfg.force:
         inside, until = cals.status(name, now)
         if inside:
-            return (f"forced:{name}", f"forced on in '{name}' hours until {cals.hhmm(until, now)}", until)
+            return (f"forced:{name}", f"forced on in '{name}' hours"
+                    + (f" until {cals.hhmm(until, now)}" if until else ""), until)
     return None
 
 
@@ -95,7 +96,8 @@ def block_window(st: m.State, lp: LoadPolicy, lt: m.LoadRt, now: datetime) -> Ve
     for name in lp.cfg.block:
         inside, until = cals.status(name, now)
         if inside:
-            return (f"blocked:{name}", f"'{name}' hours until {cals.hhmm(until, now)}", until)
+            return (f"blocked:{name}", f"'{name}' hours" + (f" until {cals.hhmm(until, now)}" if until else ""),
+                    until)
     return None
 
 

@@ -167,8 +167,10 @@ class SchedulerService:
     def _set(self, target: str, entry: t.Topic, topic: str, payload: bytes, retained: bool) -> None:
         if not payload:
             return  # our own clearing of a retained /set, or an empty message
-        if retained:  # apply once, then clear it so it cannot fire again after a reconnect
-            self.client.publish(topic, b"", qos=1, retain=True)
+        # Apply once, then clear any retained copy so it cannot fire again after a reconnect.
+        # Always: MQTT 3.1.1 delivers a retained publish to live subscribers with retain=0,
+        # so the flag alone cannot tell us (clearing a topic with nothing retained is harmless).
+        self.client.publish(topic, b"", qos=1, retain=True)
         name = next(iter(entry.match(self.base, topic).values()))
         try:
             ev = parse(self.cfg, target, name, payload, self.clock.now())
