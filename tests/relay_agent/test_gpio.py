@@ -7,6 +7,7 @@ import json
 import sys
 import threading
 import types
+from pathlib import Path
 
 import pytest
 
@@ -169,3 +170,30 @@ def test_watchdog_drives_outputs_safe_and_exits_nonzero_when_loop_stalls(tmp_pat
     assert agent.fleet.cores["relay"]["pool_pump"].cause == "safe:watchdog"
     agent.hw.close()
     agent.instance_lock.release()
+
+
+def test_rpi_backend_service_runs_as_a_process(config_factory, service_factory, user_probe, probe_factory,
+                                               broker, tmp_path):
+    """`backend: rpi` end to end: the real service process imports RPi.GPIO (a fake on PYTHONPATH)."""
+    from .helpers import command, fast, relay_state, start_agent
+    log = tmp_path / "gpio.log"
+    cfg = config_factory(fast(relay_agent={"backend": "rpi", "numbering": "BOARD"},
+                              relays={"water_heater_north": {"pin": 29}, "water_heater_south": {"pin": 31},
+                                      "pool_pump": {"pin": 33}},
+                              drm_outputs={"aircon": {"relays": {"drm2": {"pin": 11}, "drm3": {"pin": 13}}}}))
+    env = {"PYTHONPATH": str(Path(__file__).parent / "fake_rpi"), "FAKE_GPIO_LOG": str(log)}
+    agent = start_agent(service_factory, cfg, user_probe, env=env)
+    mark = user_probe.mark()
+    command(probe_factory(broker, "scheduler"), "pool_pump", "off")
+    user_probe.on_topic(relay_state("pool_pump"), lambda m: m.json()["level"] == "off", since=mark)
+    assert agent.stop() == 0
+    calls = [json.loads(line) for line in log.read_text().splitlines()]
+    assert calls[:2] == [["setwarnings", False], ["setmode", FakeGPIO.BCM]]
+    setups = [c for c in calls if c[0] == "setup"]
+    assert [c[1] for c in setups] == [5, 6, 13, 17, 27]  # BOARD 29, 31, 33, 11, 13 as BCM
+    assert all(c[3] is not None for c in setups)
+    first_output = next(i for i, c in enumerate(calls) if c[0] == "output")
+    assert first_output > calls.index(setups[-1])  # every pin set up (at its boot level) first
+    assert ["output", 13, 1] in calls  # pool pump off: active-low HIGH
+    assert calls[-1] == ["output", 13, 0]  # SIGTERM: back to safe (on)
+    assert not [c for c in calls if c[0] == "cleanup"]
