@@ -170,7 +170,8 @@ class CurbCollector:
         if self.tracker.failure(now, alert=alert) == "raise":
             self._alert("curb:failures", now, message=f"{self.tracker.failures_today} failed Curb "
                                                       f"polls today; latest: {message}")
-        if mark_stale and self.reading is not None and not self._live_fresh():  # the last real reading, honestly aged
+        if mark_stale and self.reading is not None and not self._live_fresh():
+            # the last real reading again, honestly aged: never a made-up one
             self.reading = self.reading.model_copy(update={
                 "stale": True, "age_s": round((now - self.reading.ts).total_seconds(), 1)})
             self._publish_reading()
