@@ -41,7 +41,7 @@ def build(ctx: ServiceContext) -> "RelayAgent":
 
 
 class RelayAgent:
-    def __init__(self, ctx: ServiceContext, hw: Hardware, lock: InstanceLock | None = None, exit=None):
+    def __init__(self, ctx: ServiceContext, hw: Hardware, lock: InstanceLock | None = None):
         self.ctx, self.hw, self.instance_lock = ctx, hw, lock
         self.ra = ctx.cfg.relay_agent
         self.client, self.loop, self.log = ctx.client, ctx.loop, ctx.log
@@ -52,9 +52,8 @@ class RelayAgent:
         self.timer = None
         self.broker_lost = False
         self.faults: set[str] = set()
-        kw = {"exit": exit} if exit else {}
         self.watchdog = Watchdog(lambda: self.loop.heartbeat, ctx.clock.monotonic, self.ra.watchdog_s,
-                                 self._on_stall, **kw)
+                                 self._on_stall)
 
     def now(self) -> Now:
         return Now(self.ctx.clock.monotonic(), self.ctx.clock.now())

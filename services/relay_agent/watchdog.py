@@ -22,8 +22,9 @@ class Watchdog(threading.Thread):
         self._stop = threading.Event()
 
     def run(self) -> None:
+        started = self.monotonic()  # the loop may not have ticked yet: judge it from here
         while not self._stop.wait(self.period_s):
-            age = self.monotonic() - self.heartbeat()
+            age = self.monotonic() - max(self.heartbeat(), started)
             if age > self.limit_s:
                 log.critical("main loop stalled for %.1f s (watchdog_s %.1f): safe states, exit",
                              age, self.limit_s)

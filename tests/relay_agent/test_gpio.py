@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sys
 import threading
+import time
 import types
 from pathlib import Path
 
@@ -67,7 +68,7 @@ def fake_rpi(monkeypatch):
 NO_BROKER = {"mqtt": {"port": 9}}  # nothing listens there; these tests never start the client
 
 RPI_RELAYS = {
-    "relay_agent": {"backend": "rpi", "numbering": "BOARD", "watchdog_s": 0.3},
+    "relay_agent": {"backend": "rpi", "numbering": "BOARD"},
     "relays": {
         # BOARD 29 is GPIO5; active-low: on = LOW
         "water_heater_north": {"pin": 29, "active_low": True, "boot_state": "on", "safe_state": "on",
@@ -155,7 +156,7 @@ def test_watchdog_drives_outputs_safe_and_exits_nonzero_when_loop_stalls(tmp_pat
         codes.append(code)
         exited.set()
 
-    overrides = {"relay_agent": {"watchdog_s": 0.4},
+    overrides = {"relay_agent": {"watchdog_s": 1},
                  "relays": {"pool_pump": {"min_on_s": 0, "min_off_s": 0}}}
     agent = make_agent(tmp_path, secrets_path, overrides, exit=fake_exit)
     agent.start()
@@ -163,6 +164,7 @@ def test_watchdog_drives_outputs_safe_and_exits_nonzero_when_loop_stalls(tmp_pat
     agent._on_command("relay", "circuitq/relay/pool_pump/command", b'{"state":"off","lease_s":60,"id":"w"}', False)
     pins = json.loads(load_config(tmp_path / "c.yaml").relay_agent.sim_state_file.read_text())["pins"]
     assert pins["pool_pump"]["on"] is False
+    assert not exited.wait(0.8), "watchdog fired before watchdog_s"
     assert exited.wait(5), "watchdog did not fire"
     assert codes == [EXIT_WATCHDOG]
     pins = json.loads(load_config(tmp_path / "c.yaml").relay_agent.sim_state_file.read_text())["pins"]
@@ -197,3 +199,16 @@ def test_rpi_backend_service_runs_as_a_process(config_factory, service_factory, 
     assert ["output", 13, 1] in calls  # pool pump off: active-low HIGH
     assert calls[-1] == ["output", 13, 0]  # SIGTERM: back to safe (on)
     assert not [c for c in calls if c[0] == "cleanup"]
+
+
+def test_watchdog_stays_quiet_while_the_loop_runs(tmp_path, secrets_path):
+    codes = []
+    agent = make_agent(tmp_path, secrets_path, {"relay_agent": {"watchdog_s": 1}}, exit=codes.append)
+    agent.start()
+    runner = threading.Thread(target=agent.loop.run, daemon=True)
+    runner.start()
+    time.sleep(2.2)
+    agent.loop.stop()
+    runner.join(2)
+    agent.shutdown()
+    assert codes == []
