@@ -54,7 +54,7 @@ class SchedulerService:
         sub(t.LOAD_SET.filter(self.base), lambda tp, pl, r: self._set("load", t.LOAD_SET, tp, pl, r))
         sub(t.DRM_SET.filter(self.base), lambda tp, pl, r: self._set("drm", t.DRM_SET, tp, pl, r))
         self.client.on_connect_hooks.append(self._on_connect)
-        self.ctx.loop.post(self.decide, TICK)
+        self._connected_once = False
 
     def shutdown(self) -> None:
         if self._timer:
@@ -66,6 +66,9 @@ class SchedulerService:
         store.save(self.path, self.state, now)
 
     def _on_connect(self) -> None:
+        if not self._connected_once:  # the start-up grace counts from the first connection,
+            self._connected_once = True  # when retained readings can start to arrive
+            self.state.boot_at = self.clock.now()
         if self.cfg.scheduler.ha_discovery:
             for names, payload in discovery.messages(self.cfg):
                 self.client.publish_entry(t.HA_DISCOVERY, payload, **names)
