@@ -16,11 +16,11 @@ class Poller(threading.Thread):
         super().__init__(name=f"solar-{name}", daemon=True)
         self.label, self.driver, self.src, self.solar = name, driver, src, solar_cfg
         self.clock, self.deliver = clock, deliver
-        self._stop = threading.Event()
+        self._halt = threading.Event()
         self.failures = 0
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
 
     def poll_once(self):
         now = self.clock.now()
@@ -38,7 +38,7 @@ class Poller(threading.Thread):
         delay = self.driver.first_delay(self.clock.now())
         if delay > 1:
             log.info("solar source %s: first poll in %.0f s (API budget)", self.label, delay)
-        while not self._stop.wait(max(0.0, delay)):
+        while not self._halt.wait(max(0.0, delay)):
             outcome = self.poll_once()
             done = self.clock.now()
             self.deliver(self.label, outcome, done)

@@ -13,6 +13,7 @@ import base64
 import json
 import secrets
 import shutil
+import socket
 import ssl
 import subprocess
 import tempfile
@@ -36,6 +37,7 @@ class FakeServer:
         self.lock = threading.RLock()
         self._httpd: ThreadingHTTPServer | None = None
         self._certdir: str | None = None
+        self._conns: set = set()  # open keep-alive sockets, closed by stop()
 
     @property
     def url(self) -> str:
@@ -49,6 +51,17 @@ class FakeServer:
 
             def log_message(self, *a):
                 pass
+
+            def setup(self):
+                super().setup()
+                outer._conns.add(self.connection)
+
+            def finish(self):
+                outer._conns.discard(self.connection)
+                try:
+                    super().finish()
+                except OSError:
+                    pass
 
             def _any(self):
                 parts = urlsplit(self.path)
@@ -98,6 +111,11 @@ class FakeServer:
             self._httpd.shutdown()
             self._httpd.server_close()
             self._httpd = None
+        for conn in list(self._conns):  # a real outage also breaks keep-alive connections
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def handle(self, req):  # pragma: no cover - overridden
         return 404, "not found", {}
