@@ -167,10 +167,12 @@ class CurbCollector:
 
     def _failed(self, now: datetime, state: str, message: str, alert: bool = True,
                 mark_stale: bool = True) -> None:
+        if self._live_fresh():  # data still flows from the live stream: say so, no alarm
+            return self._set_health("ok", f"live stream ok; REST: {message}", now)
         if self.tracker.failure(now, alert=alert) == "raise":
             self._alert("curb:failures", now, message=f"{self.tracker.failures_today} failed Curb "
                                                       f"polls today; latest: {message}")
-        if mark_stale and self.reading is not None and not self._live_fresh():
+        if mark_stale and self.reading is not None:
             # the last real reading again, honestly aged: never a made-up one
             self.reading = self.reading.model_copy(update={
                 "stale": True, "age_s": round((now - self.reading.ts).total_seconds(), 1)})

@@ -77,6 +77,10 @@ def test_service_live_readings_and_rest_fallback(start_collector, fake_curb, use
     fake_curb.set_watts({"curb-dryer-1": 2400, "curb-dryer-2": 2400})
     r = user_probe.wait_for(live(READING, lambda d: d["circuits"]["dryer"] == 4800)).json()
     assert r["source"] == "live" and time.monotonic() - t0 < 1.5  # not the 5 s tick
+    fake_curb.set_scenario("error")  # REST fails, live flows: data is fine, say what failed
+    h = user_probe.wait_for(live(HEALTH, lambda d: "REST" in d["message"])).json()
+    assert h["state"] == "ok" and h["source"] == "live" and "HTTP 500" in h["message"]
+    fake_curb.set_scenario("fresh")
     fake_curb.live_enabled = False  # the stream goes away: REST readings again
     fake_curb.drop_live()
     mark = user_probe.mark()
