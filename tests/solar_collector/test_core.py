@@ -178,3 +178,13 @@ def test_first_healthy_source_wins_else_the_freshest_reading():
     assert select([_state("envoy", fresh), pv], NOW, 1000).name == "envoy"
     assert select([envoy, cloud], NOW, 1000).name == "envoy"  # none healthy: freshest
     assert select([_state("x")], NOW, 1000) is None
+
+
+def test_a_foreign_meter_topic_gets_an_extra_acl_line():
+    from mosquitto import gen_acl
+    acl = gen_acl.render(extra=(gen_acl.parse_extra("solar_collector:read:shellies/em-1/emeter/0/power"),))
+    block = acl.split("user solar_collector\n")[1].split("\n\n")[0]
+    assert "topic read shellies/em-1/emeter/0/power" in block
+    assert "topic read circuitq/solar/input/+" in block  # the catalogue's Node-RED input
+    with pytest.raises(Exception):
+        gen_acl.parse_extra("solar_collector:own:#")
