@@ -104,3 +104,15 @@ def test_hardware_writes_keep_every_intermediate_read_back_safe(wiring):
         assert [physics(lv) for lv in gpio.after_each_write][-1] == b
         assert all(physics(lv) in (a, b) for lv in gpio.after_each_write), (a, b, gpio.after_each_write)
         assert hw.read_mode("aircon") == b
+
+
+def test_every_shipped_config_passes_the_pin_and_wiring_checks():
+    from pathlib import Path
+
+    from circuitq.config import load_config
+    root = Path(__file__).resolve().parents[2] / "config"
+    for path in [root / "example.yaml", *sorted((root / "examples").glob("*.yaml"))]:
+        cfg = load_config(path, env={})
+        relays, drm = resolve_channels(cfg)
+        assert len(relays) == len(cfg.relays) and len(drm) == len(cfg.drm_outputs), path
+        check_wirings(cfg)
