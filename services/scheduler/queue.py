@@ -97,9 +97,12 @@ def allocate(st: m.State, now: datetime, wants: dict, curb_ok: bool) -> dict[str
                 cands.append((-lp.cfg.priority, 0, 0.0, name))
         elif name in wants:  # eligible
             incumbent = bool(lt.permitted) and (curb_ok or now - lt.permitted_since < pol.rotate)
-            # a load rotated out (stale mode) goes to the back of its priority
+            # a load rotated out (stale mode) goes to the back of the line
             waited = (now if lt.permitted and not incumbent else lt.off_since or st.boot_at).timestamp()
-            cands.append((-lp.cfg.priority, 0 if incumbent else 1, waited, name))
+            if curb_ok:
+                cands.append((-lp.cfg.priority, 0 if incumbent else 1, waited, name))
+            else:  # blind: nobody knows who needs it, so loads take turns, longest waiter first
+                cands.append((0 if incumbent else 1, waited, -lp.cfg.priority, name))
     cands.sort()
     for _, _, _, name in cands:
         lp, lt = pol.loads[name], st.loads[name]

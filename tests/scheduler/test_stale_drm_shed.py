@@ -14,7 +14,7 @@ DATA = {"reading_timeout_s": 300, "frozen_s": 600, "stale_rotate_min": 60}
 
 
 def house(**sched):
-    return config({"kitchen": observed(100, 4000), WHN: relay(50, block=["peak"]), WHS: relay(50, block=["peak"]),
+    return config({"kitchen": observed(100, 4000), WHN: relay(50, block=["peak"]), WHS: relay(40, block=["peak"]),
                    POOL: relay(10, stale="off"),
                    "hp": {"kind": "thermostat", "thermostat": "heat_pump_south", "priority": 60,
                           "stale": "hold"}},
@@ -52,7 +52,7 @@ def test_stale_data_falls_back_to_windows_one_load_at_a_time(how):
     if how == "silence":  # detected within the timeout, by a timer (no reading arrives)
         first = next(t for t, c in sim.cmds(m.AlertMsg) if c.key == "stale:curb")
         assert first - t0 <= timedelta(seconds=301)
-    # the time windows still apply, and equals take turns every stale_rotate_min
+    # the time windows still apply, and loads take turns every stale_rotate_min (priority aside)
     sim.run(3 * 3600)
     turns = [c.subject for t, c in sim.cmds(m.ActivityLine, since=t0) if "ON (fallback:windows)" in c.message]
     assert {WHN, WHS} <= set(turns), turns
@@ -187,3 +187,22 @@ def test_every_output_command_has_a_lease_renewed_before_it_ends():
         assert gaps and max(gaps) <= 31
     drm_times = [t for t, c in sim.cmds(m.DrmCmd)]
     assert max((b - a).total_seconds() for a, b in zip(drm_times, drm_times[1:])) <= 31
+
+
+def test_a_drm_output_can_queue_like_a_load():
+    """kind: drm: the air conditioner takes a place in the queue; when it must yield (here to
+    the kitchen) its DRED asserts blocked_drm_mode whatever the production."""
+    cfg = config({"kitchen": observed(100, 4000),
+                  "aircon_load": {"kind": "drm", "output": "aircon", "priority": 50, "blocked_drm_mode": 2}},
+                 drm=DRM)
+    sim = Sim(cfg, NOW, solar=5000)
+    sim.demand = {"aircon_load": 2500}  # its compressor, on a circuit of the same name
+    sim.run(300)
+    assert sim.st.drm["aircon"].mode == 0
+    sim.observed["kitchen"] = 6000
+    sim.run(120)
+    d = sim.st.drm["aircon"]
+    assert d.mode == 2 and d.code == "queue:queued" and "kitchen" in d.text
+    sim.observed["kitchen"] = 0
+    sim.run(600)
+    assert sim.st.drm["aircon"].mode == 0
