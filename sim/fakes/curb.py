@@ -85,13 +85,13 @@ class FakeCurb:
         self.server: ThreadingHTTPServer | None = None
 
     # ---------------------------------------------------------------- control
-    def start(self) -> "FakeCurb":
+    def start(self, port: int = 0) -> "FakeCurb":
         fake = self
 
         class Handler(_Handler):
             pass
         Handler.fake = fake
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, args=(0.05,), name="fake-curb",
                          daemon=True).start()
@@ -268,3 +268,18 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._send(200, {"timestamp": "soon", "circuits": "none"})
             return self._send(200, f.latest(loc))
         self._send(404, {"error": "not found"})
+
+
+if __name__ == "__main__":
+    import argparse
+    ap = argparse.ArgumentParser(description="fake Curb cloud (Auth0 token, REST v3, live stream)")
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--scenario", choices=SCENARIOS, default="fresh")
+    args = ap.parse_args()
+    f = FakeCurb().start(args.port)
+    f.set_scenario(args.scenario)
+    print(f"fake Curb on {f.url} (curb.auth_host and curb.api_host: {f.url})", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        f.stop()

@@ -164,3 +164,22 @@ def test_credentials_come_only_from_the_secrets_file(start_collector, user_probe
     h = user_probe.wait_for(health("error")).json()
     assert "no Curb credentials" in h["message"] and str(no_curb) in h["message"]
     assert svc.alive()
+
+
+def test_broker_crash_reading_and_health_republished(fake_curb, own_broker, probe_factory,
+                                                     config_factory, service_factory):
+    from tests.curb_collector.conftest import curb_overrides
+    cfg = config_factory(curb_overrides(fake_curb, poll_s=30), broker_=own_broker)
+    svc = service_factory("curb_collector", cfg)
+    p = probe_factory(own_broker, "user")
+    p.subscribe("circuitq/#")
+    first = p.wait_for(live(READING)).json()
+    own_broker.kill()  # kill -9: retained messages since the last autosave are gone
+    own_broker.start()
+    # no new poll for 30 s: what a new client sees now was republished on reconnect
+    q = probe_factory(own_broker, "user")
+    eventually(lambda: svc.log().count("connected to") >= 2)
+    q.subscribe("circuitq/curb/#")
+    assert q.on_topic(READING, lambda m: m.retain, timeout=5).json()["ts"] == first["ts"]
+    assert q.on_topic(HEALTH, lambda m: m.retain, timeout=5).json()["state"] == "ok"
+    assert fake_curb.counts["latest"] == 1
