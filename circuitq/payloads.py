@@ -102,7 +102,9 @@ class DrmState(Outbound):
     relays: dict[str, OnOff]
     reason: Reason
     pending: Pending | None = None
-    switch_count: int
+    switch_count: int = Field(description="mode changes")
+    relay_switch_counts: dict[str, int] = Field(
+        default_factory=dict, description="operations of each relay (wear; a 2->3 change operates two)")
     since: AwareDatetime
 
 

@@ -16,7 +16,7 @@ THE SAFETY-FALLBACK RULE (also in docs/relay_agent.md):
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Callable, Hashable, Mapping
 
@@ -62,12 +62,14 @@ class Limits:
     min_time: value -> (seconds the output must stay at that value before leaving it, hold code)
     is_event: which transitions spend the hourly budget (relay: starts, i.e. -> on; DRM: any)
     releases: which transitions only turn things off (may skip limits on a safety fallback)
+    operates: which physical relays a transition operates (wear counts per relay)
     """
     min_time: Mapping[Hashable, tuple[float, str]]
     max_events_per_hour: int
     event_code: str
     is_event: Callable[[Any, Any], bool]
     releases: Callable[[Any, Any], bool]
+    operates: Callable[[Any, Any], tuple[str, ...]]
     max_lease_s: float
 
 
@@ -96,6 +98,7 @@ class Wear:
     switch_count: int = 0
     since: datetime | None = None
     events: tuple[datetime, ...] = ()
+    operations: dict[str, int] = field(default_factory=dict)  # physical relay -> operations
 
 
 class CommandError(ValueError):
@@ -115,11 +118,12 @@ class OutputCore:
         self.cause = "boot"
         self.since, self.since_wall = now.mono, now.wall
         self.switch_count = wear.switch_count
+        self.operations: dict[str, int] = dict(wear.operations)
         self.events: deque[float] = deque(sorted(now.mono_at(t) for t in wear.events))
         if wear.value == boot and wear.since is not None:
             # Same level as before the restart: keep counting min on/off from the real change.
             self.since, self.since_wall = min(now.mono, now.mono_at(wear.since)), min(now.wall, wear.since)
-        elif wear.value is not None:
+        elif wear.value in limits.min_time:  # a known value (the config may have changed since)
             self._count(wear.value, boot, now)  # the boot itself switched the relay
         self.commanded: Any = None
         self.command_id: str | None = None
@@ -188,6 +192,8 @@ class OutputCore:
 
     def _count(self, old: Any, new: Any, now: Now) -> None:
         self.switch_count += 1
+        for relay in self.limits.operates(old, new):
+            self.operations[relay] = self.operations.get(relay, 0) + 1
         if self.limits.is_event(old, new):
             self.events.append(now.mono)
         self._prune(now)
@@ -199,4 +205,4 @@ class OutputCore:
     def wear(self, now: Now) -> Wear:
         self._prune(now)
         return Wear(self.value, self.switch_count, self.since_wall,
-                    tuple(now.wall_at(t) for t in self.events))
+                    tuple(now.wall_at(t) for t in self.events), dict(self.operations))

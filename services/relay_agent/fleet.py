@@ -25,6 +25,7 @@ def relay_limits(rc: RelayConfig) -> Limits:
         max_events_per_hour=rc.max_starts_per_hour, event_code="hold:max_starts",
         is_event=lambda old, new: new == "on",  # a start
         releases=lambda old, new: new == "off",
+        operates=lambda old, new: ("relay",),
         max_lease_s=rc.max_lease_s)
 
 
@@ -36,6 +37,7 @@ def drm_limits(dc: DrmOutputConfig, wiring: DrmWiring) -> Limits:
         max_events_per_hour=dc.max_changes_per_hour, event_code="hold:max_changes",
         is_event=lambda old, new: old != new,
         releases=lambda old, new: energised(new) <= energised(old),  # only de-energises coils
+        operates=lambda old, new: tuple(sorted(energised(old) ^ energised(new))),
         max_lease_s=dc.max_lease_s)
 
 

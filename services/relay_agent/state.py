@@ -31,6 +31,7 @@ def drm_state(core: OutputCore, mode: int | None, relays: dict[str, bool]) -> Dr
                     command_id=core.command_id, lease_until=core.lease_wall, safe_mode=core.safe,
                     relays={r: "on" if e else "off" for r, e in sorted(relays.items())},
                     reason=_reason(cause), pending=_pending(core), switch_count=core.switch_count,
+                    relay_switch_counts={r: core.operations.get(r, 0) for r in sorted(relays)},
                     since=core.since_wall)
 
 

@@ -30,7 +30,8 @@ def load(path: Path) -> dict[str, dict[str, Wear]]:
                 out.setdefault(kind, {})[name] = Wear(
                     value=w.get("value"), switch_count=int(w.get("switch_count", 0)),
                     since=datetime.fromisoformat(w["since"]) if w.get("since") else None,
-                    events=tuple(datetime.fromisoformat(t) for t in w.get("events", ())))
+                    events=tuple(datetime.fromisoformat(t) for t in w.get("events", ())),
+                    operations={str(r): int(n) for r, n in (w.get("operations") or {}).items()})
             except (TypeError, ValueError, AttributeError) as exc:
                 log.error("%s: bad entry %s.%s (%s), ignored", path, kind, name, exc)
     return out
@@ -40,7 +41,7 @@ def save(path: Path, wear: dict[str, dict[str, Wear]]) -> None:
     data = {"version": VERSION, "outputs": {
         kind: {name: {"value": w.value, "switch_count": w.switch_count,
                       "since": w.since.isoformat() if w.since else None,
-                      "events": [t.isoformat() for t in w.events]}
+                      "events": [t.isoformat() for t in w.events], "operations": w.operations}
                for name, w in outputs.items()}
         for kind, outputs in wear.items()}}
     path = Path(path)

@@ -95,6 +95,11 @@ def test_malformed_commands_are_reported_by_field_and_change_nothing(config_fact
     drm_command(sched, 2)  # the agent still works
     st = user_probe.on_topic(dred_state(), lambda m: m.json()["mode"] == 2, since=mark).json()
     assert st["relays"] == {"drm2": "on", "drm3": "off"} and on(cfg)["aircon.drm2"] is True
+    assert st["relay_switch_counts"] == {"drm2": 1, "drm3": 0} and st["switch_count"] == 1
+    mark = user_probe.mark()
+    drm_command(sched, 3)  # energise drm3, then release drm2: two relay operations, one mode change
+    st = user_probe.on_topic(dred_state(), lambda m: m.json()["mode"] == 3, since=mark).json()
+    assert st["relay_switch_counts"] == {"drm2": 2, "drm3": 1} and st["switch_count"] == 2
 
 
 def test_user_account_cannot_command_a_relay(config_factory, service_factory, user_probe, probe_factory, broker):

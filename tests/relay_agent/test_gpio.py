@@ -121,6 +121,8 @@ def test_rpi_driver_board_and_bcm_numbering_active_low_boot_levels(tmp_path, sec
     assert not [c for c in fake_rpi.calls if c[0] == "cleanup"], "cleanup would release every relay"
     wear = json.loads((tmp_path / "state" / "relay_agent.json").read_text())["outputs"]
     assert wear["relay"]["water_heater_north"]["switch_count"] == 2  # off by command, on at shutdown
+    assert wear["drm"]["aircon"]["switch_count"] == 2  # 0 -> 3 -> 0: drm3 operated twice
+    assert wear["drm"]["aircon"]["operations"] == {"drm3": 2}
 
 
 @pytest.mark.parametrize("pin, what", [(6, "ground"), (1, "3.3 V power"), (2, "5 V power"), (27, "HAT ID")])
