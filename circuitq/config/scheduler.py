@@ -108,6 +108,8 @@ class LoadConfig(StrictModel):
     warn_before_h: float = Field(2, ge=0, description="alert this long before max_off_h")
     guarantee_min: float = Field(60, gt=0, description="a guarantee permits it at least this long")
     runtime: RuntimeTarget | None = None
+    meter_check_min: float | None = Field(10, gt=0, description="kind relay: alert when it draws power "
+                                          "this long while its relay is off (welded contact, wiring)")
     stale: Literal["windows", "off", "on", "hold"] = Field(
         "windows", description="behaviour without fresh data")
     override_default_min: float = Field(120, gt=0)

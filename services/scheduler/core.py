@@ -91,10 +91,10 @@ def evaluate(st: m.State, now: datetime, out: list) -> None:
     wake: list = []
     sensing.account_runtime(st, now)
     curb_ok = sensing.freshness(st.curb, now, pol.reading_timeout, pol.frozen)
-    sensing.freshness(st.solar, now, pol.solar_timeout, pol.frozen + pol.solar_timeout)
+    sensing.freshness(st.solar, now, pol.solar_timeout, pol.solar_timeout)
     outputs.stale_alerts(st, now, out)
     for src, timeout, frozen in ((st.curb, pol.reading_timeout, pol.frozen),
-                                 (st.solar, pol.solar_timeout, pol.frozen + pol.solar_timeout)):
+                                 (st.solar, pol.solar_timeout, pol.solar_timeout)):
         t = sensing.stale_deadline(src, timeout, frozen)
         if t is not None:
             wake.append(t + timedelta(milliseconds=1))

@@ -163,6 +163,8 @@ class LoadRt:
     cond_on: dict = field(default_factory=dict)  # block_when index -> bool (hysteresis)
     blocked_for: dict = field(default_factory=dict)  # reason code -> seconds since last permitted
     warned: bool = False
+    mismatch_since: datetime | None = None  # drawing power while its relay is off
+    mismatch_alerted: bool = False
     code: str = ""
     text: str = ""
     next_change: datetime | None = None

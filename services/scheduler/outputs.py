@@ -50,6 +50,8 @@ def apply(st: m.State, now: datetime, decisions: dict, out: list, wake: list, co
             if commanding:
                 _command(st, lp, lt, now, out, wake)
             _starvation(st, lp, lt, now, out, wake)
+            if lp.kind == "relay" and lp.cfg.meter_check_min:
+                _meter_check(st, lp, lt, now, out, wake)
         _publish(st, lp, lt, now, out)
 
 
@@ -93,6 +95,29 @@ def _starvation(st, lp, lt: m.LoadRt, now: datetime, out: list, wake: list) -> N
         f"starved:{lp.name}", f"{lp.name} off {off_h:.1f} h",
         f"{lp.name} has been off {off_h:.1f} h (limit {c.max_off_h:g} h, forced on at "
         f"{cals.hhmm(limit, now)}). Blocked by: {causes}. Now: {lt.text}", 1))
+
+
+def _meter_check(st, lp, lt: m.LoadRt, now: datetime, out: list, wake: list) -> None:
+    """Every switch checked against the circuit meter: a load that keeps drawing power while
+    its relay is commanded and read back off has a welded contact or is wired around it."""
+    bad = st.curb.fresh and not lt.permitted and lt.running and lt.relay_level != "on"
+    if not bad:
+        if lt.mismatch_alerted:
+            out.append(m.AlertMsg(f"meter:{lp.name}", f"{lp.name} follows its relay again",
+                                  f"{lp.name} no longer draws power with its relay off.", 0, resolved=True))
+        lt.mismatch_since, lt.mismatch_alerted = None, False
+        return
+    if lt.mismatch_since is None:
+        lt.mismatch_since = now
+    due = lt.mismatch_since + timedelta(minutes=lp.cfg.meter_check_min)
+    if now < due:
+        wake.append(due)
+    elif not lt.mismatch_alerted:
+        lt.mismatch_alerted = True
+        out.append(m.AlertMsg(
+            f"meter:{lp.name}", f"{lp.name} draws power with its relay off",
+            f"{lp.name} has drawn {lt.power_w or 0:.0f} W for {lp.cfg.meter_check_min:g} min while relay "
+            f"{lp.target} is off: welded contact, a bypass, or the wrong circuit mapped?", 2))
 
 
 def _publish(st, lp, lt: m.LoadRt, now: datetime, out: list) -> None:

@@ -135,3 +135,22 @@ def test_noisy_load_around_its_threshold_does_not_chatter():
         sim.observed["dryer"] = rng.uniform(250, 450)
         sim.run(10)
     assert len(sim.relay_switches(WHN)) <= 3
+
+
+def test_a_load_drawing_power_with_its_relay_off_raises_an_alert():
+    from services.scheduler import model as m
+    cfg = config({"kitchen": observed(100, 4000), WHN: relay(50, meter_check_min=10)})
+    sim = Sim(cfg, START)
+    sim.observed["kitchen"] = 5000
+    sim.run(120)
+    assert not sim.permitted(WHN)
+    sim.event(m.RelayFeedback(WHN, "off"))
+    sim.observed[WHN] = 4500  # ... but the water heater's circuit still draws: welded contactor
+    sim.run(9 * 60)
+    assert not [a for a in sim.alerts() if a.key.startswith("meter:")]
+    sim.run(2 * 60)
+    alert = next(a for a in sim.alerts() if a.key == "meter:water_heater_north")
+    assert "4500 W" in alert.message and alert.priority == 2
+    sim.observed[WHN] = 0
+    sim.run(120)
+    assert [a.resolved for a in sim.alerts() if a.key.startswith("meter:")] == [False, True]
