@@ -11,7 +11,7 @@ from urllib.parse import quote
 import requests
 
 from .auth import CurbAuth
-from .http import ApiError, RateLimited, error_text, retry_after
+from .transport import ApiError, RateLimited, error_text, retry_after
 
 log = logging.getLogger(__name__)
 

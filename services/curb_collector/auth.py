@@ -18,7 +18,7 @@ import requests
 from circuitq.clock import Clock
 from circuitq.config.secrets import CurbSecrets
 
-from .http import AUDIENCE, TOKEN_PATH, ApiError, AuthRejected, RateLimited, error_text, retry_after
+from .transport import AUDIENCE, TOKEN_PATH, ApiError, AuthRejected, RateLimited, error_text, retry_after
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ class _RefreshRefused(Exception):
 class CurbAuth:
     def __init__(self, session: requests.Session, auth_base: str, creds: CurbSecrets | None,
                  store: TokenStore, clock: Clock, *, timeout_s: float, margin_s: float,
-                 secrets_file: str):
+                 secrets_file: str, rejection_hold_s: float = 0):
         self.session, self.auth_base, self.creds = session, auth_base, creds
         self.store, self.clock = store, clock
         self.timeout_s, self.margin_s, self.secrets_file = timeout_s, margin_s, secrets_file
@@ -78,11 +78,23 @@ class CurbAuth:
         self._loaded = False
         self.grants = {"password": 0, "refresh_token": 0}
         self._lock = threading.RLock()  # the REST worker and the live stream share the token
+        # After Auth0 refused the login, say so again without asking it for this long (the
+        # live stream reconnects every minute; Auth0 should hear from us every auth_retry_s).
+        self.rejection_hold_s = rejection_hold_s
+        self._rejected: tuple[float, AuthRejected] | None = None
 
     # ---------------------------------------------------------------- API
     def access_token(self) -> str:
         with self._lock:
-            return self._access_token()
+            if self._rejected and self.clock.monotonic() - self._rejected[0] < self.rejection_hold_s:
+                raise self._rejected[1]
+            try:
+                token = self._access_token()
+            except AuthRejected as exc:
+                self._rejected = (self.clock.monotonic(), exc)
+                raise
+            self._rejected = None
+            return token
 
     def _access_token(self) -> str:
         if self.creds is None:

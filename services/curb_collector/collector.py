@@ -18,7 +18,7 @@ from .api import CurbApi
 from .auth import CurbAuth, TokenStore
 from .failures import FailureTracker
 from .freshness import after_stale, classify, live_due
-from .http import API_PREFIX, AUTH_PREFIX, ApiError, AuthRejected, CurbError, RateLimited, base_url, make_session
+from .transport import API_PREFIX, AUTH_PREFIX, ApiError, AuthRejected, CurbError, RateLimited, base_url, make_session
 from .mapping import Mapped, map_circuits
 from .live import LiveStream
 from .snapshot import BadBody, Snapshot, parse_latest, parse_live
@@ -257,7 +257,8 @@ def build(ctx: ServiceContext) -> CurbCollector:
     session = make_session(cfg.http_retries, cfg.http_backoff_s)
     auth = CurbAuth(session, base_url(AUTH_PREFIX, cfg.auth_host), ctx.secrets.curb,
                     TokenStore(ctx.state_path(cfg.token_file)), ctx.clock, timeout_s=cfg.timeout_s,
-                    margin_s=cfg.refresh_margin_s, secrets_file=str(ctx.cfg.secrets_file))
+                    margin_s=cfg.refresh_margin_s, secrets_file=str(ctx.cfg.secrets_file),
+                    rejection_hold_s=cfg.auth_retry_s)
     api_base = base_url(API_PREFIX, cfg.api_host)
     api = CurbApi(session, api_base, auth, cfg.timeout_s)
 

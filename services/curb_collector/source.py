@@ -14,7 +14,7 @@ from typing import Any, Callable
 from circuitq.loop import EventLoop
 
 from .api import CurbApi
-from .http import ApiError, CurbError
+from .transport import ApiError, CurbError
 
 log = logging.getLogger(__name__)
 

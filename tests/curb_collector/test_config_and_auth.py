@@ -13,7 +13,7 @@ from circuitq.config.curb import CurbConfig, host_override
 from circuitq.config.secrets import CurbSecrets
 from services.curb_collector.api import CurbApi
 from services.curb_collector.auth import CurbAuth, TokenStore
-from services.curb_collector.http import API_PREFIX, AUTH_PREFIX, AuthRejected, base_url, make_session
+from services.curb_collector.transport import API_PREFIX, AUTH_PREFIX, AuthRejected, base_url, make_session
 from sim.secrets import FAKE_CLOUD
 
 
@@ -57,10 +57,11 @@ def make_auth(fake_curb, tmp_path):
     clock = FakeClock()
     fake_curb.time = lambda: clock.now().timestamp()  # server and client share fake time
 
-    def make(creds: dict | None = None):
+    def make(creds: dict | None = None, hold_s: float = 0):
         c = CurbSecrets(**(creds or FAKE_CLOUD["curb"]))
         auth = CurbAuth(make_session(0, 0), fake_curb.url, c, TokenStore(tmp_path / "tok.json"),
-                        clock, timeout_s=3, margin_s=3600, secrets_file="secrets.yaml")
+                        clock, timeout_s=3, margin_s=3600, secrets_file="secrets.yaml",
+                        rejection_hold_s=hold_s)
         return auth, CurbApi(auth.session, fake_curb.url, auth, 3)
     make.clock = clock
     return make
@@ -109,3 +110,15 @@ def test_form_body_accepted_by_the_fake(fake_curb):
                       "audience": "app.energycurb.com/api", "username": c["username"], "password": "x"})
     assert r.status_code == 403 and r.json() == {"error": "invalid_grant",
                                                  "error_description": "Wrong email or password."}
+
+
+def test_refused_login_not_asked_again_before_the_hold(make_auth, fake_curb):
+    auth, api = make_auth({**FAKE_CLOUD["curb"], "password": "old"}, hold_s=900)
+    for _ in range(3):  # REST poll, live reconnects...: Auth0 hears once
+        with pytest.raises(AuthRejected, match="Wrong email or password"):
+            auth.access_token()
+    assert fake_curb.counts["token:password"] == 1
+    make_auth.clock.advance(900)
+    with pytest.raises(AuthRejected):
+        auth.access_token()
+    assert fake_curb.counts["token:password"] == 2

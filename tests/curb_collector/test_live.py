@@ -8,7 +8,7 @@ from circuitq.clock import SystemClock
 from circuitq.config.secrets import CurbSecrets
 from services.curb_collector.auth import CurbAuth, TokenStore
 from services.curb_collector.freshness import live_due
-from services.curb_collector.http import make_session
+from services.curb_collector.transport import make_session
 from services.curb_collector.live import LiveStream, event, parse
 from services.curb_collector.snapshot import parse_live
 from sim.fakes.curb import LOCATION_ID
