@@ -184,8 +184,8 @@ class RelayAgent:
 
     def _check_readback(self, name: str, fault: bool) -> None:
         """Alert once when a pin reads back unlike what was written, and when it recovers."""
-        if fault == (name in self.faults):
-            return
+        if fault == (name in self.faults) or not self.client.connected.is_set():
+            return  # nothing new, or nobody to tell yet (checked again on the next publish)
         (self.faults.add if fault else self.faults.discard)(name)
         self.log.error("%s: read-back fault %s", name, "detected" if fault else "cleared")
         self._send(topics.ALERT, Alert(key=f"readback:{name}", title=f"{name}: relay read-back fault",

@@ -124,3 +124,13 @@ def test_wear_survives_restart_and_keeps_min_off_and_start_window(clock):
     assert r2.pending.eligible_at == pytest.approx(clock.monotonic() - 10 + 3600)
     r3 = OutputCore("pump", strict, "on", "on", now_of(clock), wear)  # booting on is a switch
     assert r3.switch_count == 3 and len(r3.events) == 2
+
+
+def test_published_level_is_the_read_back_and_a_mismatch_is_a_fault(clock):
+    from services.relay_agent.state import relay_state
+    r = relay(clock, min_on_s=0)
+    r.command(now_of(clock), "off", 60, "a")
+    ok = relay_state(r, "off")
+    assert (ok.level, ok.commanded, ok.reason.code) == ("off", "off", "command")
+    welded = relay_state(r, "on")  # the contact did not open: say what the pin says, and why
+    assert (welded.level, welded.reason.code) == ("on", "fault:readback")
