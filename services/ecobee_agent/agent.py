@@ -96,6 +96,8 @@ class EcobeeAgent:
         if slot is None:
             self.client.report_error(topic, payload, f"thermostat: unknown {name!r} (configured: {', '.join(self.slots)})")
             return
+        if not payload.strip():
+            return  # an empty message only clears a retained one
         if retained:
             self.client.report_error(topic, payload, "retained shed request refused (a shed must come live, with a lease)")
             return
@@ -135,14 +137,14 @@ class EcobeeAgent:
                 self._activity(slot, f"shed refused: {action.refused.text}")
             slot.refused = action.refused
         next_check = action.next_check
-        if action.kind == "forget":
+        if slot.busy:
+            pass  # a write is in flight (its hold is not confirmed yet): decide again when it ends
+        elif action.kind == "forget":
             slot.ours = None
             self._save_holds()
         elif action.kind != "none":
             wait = slot.retry_mono - self.clock.monotonic()
-            if slot.busy:
-                pass  # the write in flight reconciles again when it finishes
-            elif wait > 0:
+            if wait > 0:
                 slot.timer = self.loop.call_later(wait, self._reconcile, slot)
             else:
                 self._write(slot, action)

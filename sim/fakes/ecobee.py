@@ -177,6 +177,7 @@ class FakeEcobee:
         self.deauthorized = False  # every API call -> code 16
         self.auth_failed = False  # every API call -> code 1
         self.fail_next: list[int] = []  # HTTP statuses to answer the next API calls with (e.g. 503)
+        self.write_latency_s = 0.0  # a slow POST /1/thermostat (the cloud relaying to the thermostat)
         self.now = now or (lambda: datetime.now(timezone.utc))
         self.lock = threading.RLock()
         self.thermostats: dict[str, Thermostat] = {TSTAT_ID: Thermostat()}
@@ -414,6 +415,7 @@ class _Handler(BaseHTTPRequestHandler):
                 hook(entry)
             with fake.lock:
                 if method == "POST" and url.path == "/1/thermostat":
+                    time.sleep(fake.write_latency_s)
                     return self._send(200, fake.functions(body))
                 try:
                     sel = json.loads(sel_raw or "")["selection"]

@@ -46,7 +46,7 @@ def state(user_probe, pred=lambda s: True, timeout=10, since=0) -> dict:
 
 
 def test_shed_sets_hold_renews_it_and_resumes_on_shed_false(fake, agent_config, service_factory, scheduler, user_probe):
-    agent = service_factory("ecobee_agent", agent_config(hold_minutes=0.2, renew_before_s=8))  # 12 s holds
+    agent = service_factory("ecobee_agent", agent_config(hold_minutes=0.1, renew_before_s=4.5))  # 6 s holds
     state(user_probe, lambda s: s["connected"] and s["indoor_f"] == 70.0)
     t0 = datetime.now(timezone.utc)
     shed(scheduler, lease_s=30)
@@ -56,7 +56,7 @@ def test_shed_sets_hold_renews_it_and_resumes_on_shed_false(fake, agent_config, 
     assert (p["holdType"], p["heatHoldTemp"], p["coolHoldTemp"]) == ("dateTime", 450, 920)  # the extremes
     end = datetime.strptime(f"{p['endDate']} {p['endTime']}", "%Y-%m-%d %H:%M:%S").replace(
         tzinfo=ZoneInfo("America/New_York"))
-    assert timedelta(seconds=10) <= end - t0 <= timedelta(seconds=14)  # ends hold_minutes ahead, local time
+    assert timedelta(seconds=4) <= end - t0 <= timedelta(seconds=8)  # ends hold_minutes ahead, local time
     assert fake.hold_of()["heatHoldTemp"] == 450
     s = state(user_probe, lambda s: s["shed"])
     assert s["hold"]["by"] == "circuitq" and s["shed_refused"] is None
@@ -119,7 +119,7 @@ def test_comfort_guard_refuses_a_shed_in_a_cold_house(fake, agent_config, servic
 
 
 def test_max_shed_time_ends_a_standing_shed(fake, agent_config, service_factory, scheduler, user_probe):
-    service_factory("ecobee_agent", agent_config(max_shed_minutes=0.05))  # 3 s
+    service_factory("ecobee_agent", agent_config(max_shed_minutes=0.03))  # 1.8 s
     state(user_probe, lambda s: s["connected"])
     shed(scheduler, lease_s=30)
     wait(lambda: fake.hold_of(), what="hold")
@@ -128,5 +128,5 @@ def test_max_shed_time_ends_a_standing_shed(fake, agent_config, service_factory,
     assert "max_shed_minutes" in s["shed_refused"]["text"]
     assert fake.hold_of() is None and fake.calls("POST", "/1/thermostat", "resumeProgram")
     shed(scheduler, lease_s=30)  # the same standing shed renewed: still refused
-    time.sleep(0.5)
+    time.sleep(0.3)
     assert len(fake.calls("POST", "/1/thermostat", "setHold")) == 1
