@@ -28,7 +28,7 @@ def clean_retained(broker, probe_factory):
 
 @pytest.fixture
 def enlighten():
-    f = FakeEnlighten().start()
+    f = FakeEnlighten(per_minute=10_000).start()  # 429 is tested with force_429
     yield f
     f.stop()
 

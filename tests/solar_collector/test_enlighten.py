@@ -6,14 +6,12 @@ import os
 import stat
 import time
 
-from sim.secrets import FAKE_CLOUD
+import yaml
+
+from sim.secrets import FAKE_CLOUD, write_private_yaml
 from tests.solar_collector.conftest import HEALTH, PROD, enlighten_src, src_health
 
 SEED = FAKE_CLOUD["enphase"]["refresh_token"]
-
-
-def _state_file(config_path):
-    return config_path.parent / "state" / "solar_enlighten.json"
 
 
 def test_rotating_refresh_token_is_persisted_and_reused_after_restart(solar, enlighten, user_probe, tmp_path):
@@ -47,6 +45,31 @@ def test_expired_access_token_is_refreshed_on_401(solar, enlighten, user_probe):
     user_probe.on_topic(PROD, lambda m: m.json()["w"] == 2800)
     assert enlighten.counts["token"] == 2
     assert user_probe.last(src_health("enlighten")).json()["state"] == "ok"
+    enlighten.api_key = "0" * 32  # the key belongs to another application: not a token problem
+    a = user_probe.on_topic("circuitq/alert", lambda m: m.json()["key"] == "solar:auth:enlighten").json()
+    assert "API Key -Client mismatch" in a["message"]
+    assert enlighten.counts["token"] == 2  # no pointless refresh
+
+
+def test_auth_code_is_exchanged_once_and_the_chain_persisted(config_factory, service_factory, enlighten,
+                                                              user_probe, secrets_path, tmp_path):
+    data = yaml.safe_load(secrets_path.read_text())  # the session's broker passwords
+    data["enphase"] = {**data["enphase"], "refresh_token": None, "auth_code": "code-123"}
+    write_private_yaml(tmp_path / "secrets.yaml", data)
+    enlighten.auth_codes.add("code-123")
+    cfg = config_factory({"secrets_file": str(tmp_path / "secrets.yaml"),
+                          "solar": {"system_size_w": 5000, "tick_s": 0.2, "sources": [enlighten_src(enlighten)]}})
+    svc = service_factory("solar_collector", cfg)
+    user_probe.on_topic(PROD, lambda m: m.json()["source"] == "enlighten")
+    assert not enlighten.auth_codes  # used, once
+    saved = json.loads((tmp_path / "state" / "solar_enlighten.json").read_text())
+    assert saved["refresh_token"] in enlighten.refresh_tokens and not saved.get("auth_code")
+    svc.stop()
+    enlighten.expire_access_tokens()
+    mark = user_probe.mark()
+    service_factory("solar_collector", cfg)  # the code is not tried again: the saved chain is used
+    user_probe.on_topic(PROD, lambda m: m.json()["source"] == "enlighten", since=mark)
+    assert enlighten.counts["token"] == 2
 
 
 def test_rejected_refresh_token_alerts_the_user_to_reauthorise(solar, enlighten, user_probe):

@@ -119,11 +119,13 @@ class Enlighten:
         if r.status_code >= 500:
             raise server_trouble(r, self.token_url)
         if r.status_code != 200:
-            # The chain is broken (expired, revoked, already used): only the user can fix it.
-            self._save(access_token=None, auth_code=None, refresh_token=None)
+            # Expired, revoked or already used, or a wrong client secret: only the user can fix
+            # it. The token is kept (a fixed client secret makes it work again); retries are
+            # slow (max_backoff_s) and token calls do not count against the plan.
+            self._save(access_token=None)
             raise TokenRejected(f"Enlighten refused the {params['grant_type']} (HTTP {r.status_code}): "
                                 "authorise circuitq again and put the new code or refresh token in "
-                                "the secrets file", raw=r.text[:200])
+                                "the secrets file (or check client_id/client_secret)", raw=r.text[:200])
         data = _json(r)
         if not isinstance(data, dict) or not data.get("access_token") or not data.get("refresh_token"):
             raise BadData("token answer without access_token/refresh_token", raw=r.text[:80])
