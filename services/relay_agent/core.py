@@ -119,7 +119,9 @@ class OutputCore:
         self.since, self.since_wall = now.mono, now.wall
         self.switch_count = wear.switch_count
         self.operations: dict[str, int] = dict(wear.operations)
-        self.events: deque[float] = deque(sorted(now.mono_at(t) for t in wear.events))
+        # A Pi has no RTC: until NTP syncs, wall time after a reboot may be behind the saved
+        # times. Nothing can have happened in the future, so clamp to now (conservative).
+        self.events: deque[float] = deque(sorted(min(now.mono, now.mono_at(t)) for t in wear.events))
         if wear.value == boot and wear.since is not None:
             # Same level as before the restart: keep counting min on/off from the real change.
             self.since, self.since_wall = min(now.mono, now.mono_at(wear.since)), min(now.wall, wear.since)

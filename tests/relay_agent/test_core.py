@@ -134,3 +134,15 @@ def test_published_level_is_the_read_back_and_a_mismatch_is_a_fault(clock):
     assert (ok.level, ok.commanded, ok.reason.code) == ("off", "off", "command")
     welded = relay_state(r, "on")  # the contact did not open: say what the pin says, and why
     assert (welded.level, welded.reason.code) == ("on", "fault:readback")
+
+
+def test_saved_times_from_the_future_are_clamped_after_a_reboot_without_rtc(clock):
+    from datetime import timedelta
+
+    from services.relay_agent.core import Wear
+    r = relay(clock, min_on_s=0, min_off_s=0, max_starts_per_hour=1)
+    future = clock.now() + timedelta(days=2)  # saved before the reboot; clock now 2 days behind
+    r2 = OutputCore("pump", r.limits, "on", "off", now_of(clock), Wear("off", 5, future, (future,)))
+    assert r2.since == clock.monotonic() and list(r2.events) == [clock.monotonic()]
+    r2.command(now_of(clock), "on", 60, "a")
+    assert r2.pending.eligible_at == pytest.approx(clock.monotonic() + 3600)  # an hour, not 2 days
