@@ -154,6 +154,7 @@ class LoadRt:
     relay_level: str | None = None
     permitted: bool | None = None  # None until the first decision
     permitted_since: datetime | None = None
+    by_override: bool = False  # permitted by a user's ON (no policy min_on hold afterwards)
     off_since: datetime | None = None
     last_on: datetime | None = None  # last time permitted (guarantee clock)
     guarantee_until: datetime | None = None

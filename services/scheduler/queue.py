@@ -72,8 +72,8 @@ def allocate(st: m.State, now: datetime, wants: dict, curb_ok: bool) -> dict[str
             grant(name, w[1], w[2], w[3], gap=w[1] != "forced:guarantee")
             if not idle(lt) and not w[1].startswith("fallback:"):  # stale on/hold: outside the queue
                 take(name)
-        elif lt.permitted and lt.permitted_since is not None \
-                and now < lt.permitted_since + pol.loads[name].min_on:
+        elif lt.permitted and lt.permitted_since is not None and not lt.by_override \
+                and now < lt.permitted_since + pol.loads[name].min_on:  # a user's ON ends when it ends
             t = lt.permitted_since + pol.loads[name].min_on
             if w[0] == "blocked":  # it would stop now, but has not run its minimum time
                 res[name] = (True, "holding:min_on", f"minimum run time until {cals.hhmm(t, now)}, "

@@ -93,3 +93,13 @@ def test_override_off_beats_a_forced_window_and_auto_cancels():
     sim.run(600)
     sim.event(m.Override("load", WHN, "auto"))
     assert sim.permitted(WHN) and sim.code(WHN) == "forced:shower"
+
+
+def test_a_short_on_override_is_not_stretched_by_the_policy_minimum_run_time():
+    cfg = config({WHN: relay(50, block=["peak"], min_on_s=1800)},
+                 scheduler={"calendars": {"peak": [{"start": "11:00", "end": "19:00"}]}})
+    sim = Sim(cfg, NOW)
+    sim.run(60)
+    sim.override(WHN, "on", minutes=5)
+    sim.run(5 * 60 + 1)
+    assert not sim.permitted(WHN) and sim.code(WHN) == "blocked:peak"
