@@ -92,3 +92,34 @@ def test_boot_levels_are_on_the_pins_before_any_broker_connection(config_factory
     wait_until(lambda: on(cfg)["pool_pump"] and not on(cfg)["aircon.drm2"], 5, what="safe states")
     assert time.monotonic() - t0 > 1.0
     assert "connected to" not in agent.log()
+
+
+def test_stalled_loop_watchdog_goes_safe_and_exits_nonzero(config_factory, user_probe, probe_factory,
+                                                          broker, tmp_path):
+    """docker restarts only exited processes: a hung agent must put outputs safe and exit."""
+    cfg = config_factory(fast(relay_agent={"watchdog_s": 1}))
+    mark = user_probe.mark()
+    with open(tmp_path / "stall.log", "ab") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "tests.relay_agent.stall_agent", "--config", str(cfg)],
+                                cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        user_probe.on_topic(dred_state(), since=mark)
+        sched = probe_factory(broker, "scheduler")
+        command(sched, "pool_pump", "off", lease_s=60)
+        drm_command(sched, 3, lease_s=60)
+        wait_until(lambda: not on(cfg)["pool_pump"] and on(cfg)["aircon.drm3"], 5, what="commands applied")
+        mark = user_probe.mark()
+        t0 = time.monotonic()
+        command(sched, "water_heater_north", "off", id="hang")  # the loop hangs holding its lock
+        assert proc.wait(10) == 70
+        assert time.monotonic() - t0 < 6  # watchdog_s 1 + at most 2 s waiting for the lock
+        p = on(cfg)
+        assert p["pool_pump"] and not p["aircon.drm3"] and p["water_heater_north"]
+        st = user_probe.on_topic(relay_state("pool_pump"), lambda m: m.json()["level"] == "on", since=mark).json()
+        assert st["reason"]["code"] == "safe:watchdog"
+        user_probe.on_topic("circuitq/relay_agent/status", lambda m: m.text == "offline", since=mark)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert "main loop stalled" in (tmp_path / "stall.log").read_text()
