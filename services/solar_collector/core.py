@@ -180,13 +180,19 @@ def health_state(st: SourceState, now: datetime, freshness_s: float) -> tuple[st
     return "ok", f"{st.sample.w:g} W, {age:.0f} s old"
 
 
-def refresh_health(st: SourceState, now: datetime, freshness_s: float) -> bool:
-    """Update st.health/since/bad_since; True if the state changed."""
+def refresh_health(st: SourceState, now: datetime, freshness_s: float, interval_s: float = 0.0) -> bool:
+    """Update st.health/since/bad_since; True if the state changed.
+
+    `bad_since` (the down alert's clock) runs while reads fail or the content is older than
+    freshness_s + interval_s: a source polled every 45 min (Enlighten's Watt plan) is stale
+    between polls by design, which is not "down"."""
     state, _ = health_state(st, now, freshness_s)
     changed = state != st.health or st.since is None
     if changed:
         st.health, st.since = state, now
-    if state == "ok":
+    down = st.error is not None or st.sample is None or \
+        age_s(st.sample.ts, now) > freshness_s + interval_s
+    if not down:
         st.bad_since = None
     elif st.bad_since is None:
         st.bad_since = now

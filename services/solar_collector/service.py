@@ -94,14 +94,14 @@ class SolarCollector:
     def _evaluate(self, now, dirty: str | None = None) -> None:
         fresh = self.cfg.freshness_s
         for st in self.states:
-            if refresh_health(st, now, fresh) or st.name == dirty:
+            if refresh_health(st, now, fresh, self.srcs[st.name].interval_s) or st.name == dirty:
                 self._publish_source_health(st, now)
             if st.bad_since and not st.extra.get("down") and \
                     (now - st.bad_since).total_seconds() >= self.cfg.down_alert_s:
                 msg = health_state(st, now, fresh)[1]
                 self._alert(st, "down", "Solar source down",
                             f"{st.name} has had no fresh reading for {age_s(st.bad_since, now) / 60:.0f} min: {msg}")
-            elif st.health == "ok":
+            elif st.bad_since is None:
                 self._resolve(st, "down")
         chosen = select(self.states, now, fresh)
         if (chosen.name if chosen else None) != self.in_use:

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from circuitq.config.solar import SolarConfig, parse_endpoint
 from services.solar_collector.core import (BadData, NoData, Sample, SourceState, Unreachable, check_sample,
-                                           next_delay, record, select)
+                                           next_delay, record, refresh_health, select)
 from services.solar_collector.sources.enlighten import parse_summary, rate_limit_until
 from services.solar_collector.sources.envoy import parse_production
 from services.solar_collector.sources.mqtt_input import parse_message
@@ -188,3 +188,14 @@ def test_a_foreign_meter_topic_gets_an_extra_acl_line():
     assert "topic read circuitq/solar/input/+" in block  # the catalogue's Node-RED input
     with pytest.raises(Exception):
         gen_acl.parse_extra("solar_collector:own:#")
+
+
+def test_a_slow_budgeted_source_is_stale_between_polls_but_not_down():
+    st = _state("enlighten", Sample(900, NOW - timedelta(seconds=2500)))
+    refresh_health(st, NOW, 1000, interval_s=2700)
+    assert st.health == "stale" and st.bad_since is None  # no down alert for a 45-min poll
+    refresh_health(st, NOW + timedelta(seconds=1300), 1000, interval_s=2700)
+    assert st.bad_since is not None  # a poll was missed: that is down
+    record(st, Unreachable("x"), NOW, NOW.date())
+    refresh_health(st, NOW, 1000, interval_s=0)
+    assert st.health == "offline" and st.bad_since is not None
