@@ -150,6 +150,7 @@ class LoadRt:
     running: bool = False
     pending_level: bool | None = None  # debounce: the level seen, not yet held long enough
     pending_since: datetime | None = None
+    quiet_since: datetime | None = None  # when it last stopped drawing (demand discovery)
     thermo_running: bool = False
     relay_level: str | None = None
     permitted: bool | None = None  # None until the first decision
@@ -174,6 +175,15 @@ class LoadRt:
     cmd_state: Any = None  # last command sent (relay on/off, shed bool)
     cmd_at: datetime | None = None
     published: tuple | None = None
+
+
+def quiet_for_since(lt: "LoadRt") -> datetime | None:
+    """Since when a permitted load has drawn nothing: demand discovery counts from here."""
+    if lt.permitted_since is None:
+        return None
+    if lt.quiet_since is None or lt.quiet_since < lt.permitted_since:
+        return lt.permitted_since
+    return lt.quiet_since
 
 
 @dataclass(slots=True)

@@ -44,8 +44,9 @@ def apply(st: m.State, now: datetime, decisions: dict, out: list, wake: list, co
         if lt.next_change:
             wake.append(lt.next_change)
         if lp.controllable:
-            if p and not lt.running and lt.permitted_since is not None and now < lt.permitted_since + settle:
-                wake.append(lt.permitted_since + settle)  # demand discovery: idle after settle_s
+            quiet = m.quiet_for_since(lt) if p and not lt.running else None
+            if quiet is not None and now < quiet + settle:
+                wake.append(quiet + settle)  # demand discovery: idle after settle_s
             if p and not st.curb.fresh and lt.permitted_since is not None:
                 wake.append(lt.permitted_since + pol.rotate)  # stale: equals take turns
             if commanding:

@@ -35,8 +35,11 @@ def allocate(st: m.State, now: datetime, wants: dict, curb_ok: bool) -> dict[str
         return c.nominal_w if c.nominal_w is not None else c.running_w
 
     def idle(lt: m.LoadRt) -> bool:
-        return (curb_ok and lt.permitted and not lt.running and lt.permitted_since is not None
-                and now - lt.permitted_since >= pol.settle)
+        """Permitted, and has drawn nothing for settle_s (since permitted or since it stopped)."""
+        if not (curb_ok and lt.permitted and not lt.running):
+            return False
+        quiet = m.quiet_for_since(lt)
+        return quiet is not None and now - quiet >= pol.settle
 
     def take(name: str) -> None:
         nonlocal watts

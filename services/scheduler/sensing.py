@@ -120,6 +120,8 @@ def update_running(st: m.State, now: datetime, wake: list) -> None:
         due = lt.pending_since + lp.debounce
         if now >= due or not fresh:  # no data: nothing to debounce, it is simply unknown
             lt.running, lt.pending_level = level, None
+            if not level:
+                lt.quiet_since = now
         else:
             wake.append(due)
 

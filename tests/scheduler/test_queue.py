@@ -1,5 +1,7 @@
 """Rules 1-3 and 7 on the pure core: priority queue, observed loads, demand discovery,
 anti-chatter. Each scenario runs minute readings through decide() with an injected clock."""
+from datetime import timedelta
+
 import pytest
 
 from .harness import Sim, at, config, observed, relay
@@ -154,3 +156,20 @@ def test_a_load_drawing_power_with_its_relay_off_raises_an_alert():
     sim.observed[WHN] = 0
     sim.run(120)
     assert [a.resolved for a in sim.alerts() if a.key.startswith("meter:")] == [False, True]
+
+
+def test_a_load_that_stops_drawing_frees_its_slot_only_after_the_settle_time():
+    sim = Sim(three(settle_s=120), START)
+    sim.demand = {WHN: 4500, WHS: 4500}
+    sim.run(600)
+    assert sim.on() == {WHN}
+    sim.demand[WHN] = 0  # its thermostat is satisfied
+    sim.run(60)  # the next reading shows it
+    stop = sim.st.loads[WHN].quiet_since
+    assert stop is not None and not sim.st.loads[WHN].running
+    sim.run_until(stop + timedelta(seconds=110))
+    assert sim.on() == {WHN}
+    sim.run(20)
+    assert sim.code(WHN) == "permitted:idle" and sim.permitted(WHS)
+    started = next(t for t, s in sim.relay_switches(WHS) if s == "on")
+    assert timedelta(seconds=120) <= started - stop <= timedelta(seconds=121)
