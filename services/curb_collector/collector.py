@@ -39,6 +39,7 @@ class CurbCollector:
         self.live: LiveStream | None = None
         self.live_rx: float | None = None  # monotonic s of the last live event
         self.live_pub: float | None = None
+        self.live_note = ""  # why the live stream is down, for the health message
         self.log = ctx.log
         self.tracker = FailureTracker(cfg.alert_failures_per_day, ctx.cfg.site.tz)
         self.last_ts: datetime | None = None
@@ -142,7 +143,7 @@ class CurbCollector:
         else:
             if self.tracker.success(now) == "resolve":
                 self._alert("curb:failures", now, resolved=True)
-            self._set_health("ok", "", now)
+            self._set_health("ok", "" if self._live_fresh() else self.live_note, now)
         self._schedule(self.cfg.poll_s)
 
     def _on_error(self, err: CurbError, now: datetime) -> None:
@@ -183,9 +184,8 @@ class CurbCollector:
     def _post_live(self, body: dict) -> None:  # live thread
         self.ctx.loop.post(self._on_live, body)
 
-    def _post_live_state(self, up: bool, message: str) -> None:  # live thread
-        self.ctx.loop.post(self.log.info if up else self.log.warning, "Curb live stream %s %s",
-                           "up" if up else "down", message)
+    def _post_live_state(self, up: bool, message: str) -> None:  # live thread (it logs)
+        self.ctx.loop.post(setattr, self, "live_note", "" if up else message)
 
     def _live_fresh(self) -> bool:
         return (self.live_rx is not None

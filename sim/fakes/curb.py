@@ -54,6 +54,15 @@ HOUSE = [
 ]
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):  # a client hanging up is not news
+        import sys
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
+
+
 class FakeCurb:
     def __init__(self, creds: dict | None = None, *, token_lifetime_s: float = 86400,
                  time_fn: Callable[[], float] = time.time):
@@ -91,8 +100,7 @@ class FakeCurb:
         class Handler(_Handler):
             pass
         Handler.fake = fake
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.server.daemon_threads = True
+        self.server = _Server(("127.0.0.1", port), Handler)
         threading.Thread(target=self.server.serve_forever, args=(0.05,), name="fake-curb",
                          daemon=True).start()
         return self
