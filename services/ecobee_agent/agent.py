@@ -45,6 +45,7 @@ class Slot:
     retry_mono: float = 0.0
     timer: Timer | None = None
     refused: Reason | None = None
+    write_error: Reason | None = None  # the last setHold failed: shown as the refusal
     published: str | None = None
 
 
@@ -132,10 +133,13 @@ class EcobeeAgent:
         if slot.request is not None and now >= slot.request.until:
             slot.request, slot.ended_why = None, "lease lapsed: no renewal from the scheduler"
         action = decide_hold(now, slot.request, slot.reading, slot.ours, slot.cfg, slot.ended_why)
-        if action.refused != slot.refused:
+        if slot.request is None:
+            slot.write_error = None
+        refused = action.refused or slot.write_error
+        if refused != slot.refused:
             if action.refused is not None:
                 self._activity(slot, f"shed refused: {action.refused.text}")
-            slot.refused = action.refused
+            slot.refused = refused
         next_check = action.next_check
         if slot.busy:
             pass  # a write is in flight (its hold is not confirmed yet): decide again when it ends
@@ -169,8 +173,12 @@ class EcobeeAgent:
             slot.retry_mono = self.clock.monotonic() + self.retry_s
             log.warning("%s: could not %s: %s", slot.name, verb, exc)
             self._activity(slot, f"could not {verb}: {exc}")
+            if action.kind != "resume":
+                code = "refused:invalid_hold" if getattr(exc, "code", None) == 7 else "refused:ecobee_error"
+                slot.write_error = Reason(code=code, text=f"ecobee did not take the hold: {exc}")
         else:
             slot.retry_mono = 0.0
+            slot.write_error = None
             if action.kind == "resume":
                 slot.ours = None
                 self._activity(slot, f"program resumed: {action.why}")

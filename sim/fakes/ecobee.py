@@ -11,6 +11,7 @@ Wire formats follow ../shared/reference/external-apis.md section 4: `/authorize`
 """
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import secrets
@@ -189,13 +190,13 @@ class FakeEcobee:
         self.server: ThreadingHTTPServer | None = None
 
     # ------------------------------------------------------------ lifecycle
-    def start(self) -> "FakeEcobee":
+    def start(self, port: int = 0) -> "FakeEcobee":
         fake = self
 
         class Handler(_Handler):
             pass
         Handler.fake = fake
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True, name="fake-ecobee").start()
         return self
@@ -269,7 +270,7 @@ class FakeEcobee:
             raise OAuthError("invalid_request", "response_type must be ecobeePin.")
         pin = "-".join(secrets.token_hex(2).upper() for _ in range(2))
         code = secrets.token_urlsafe(12)
-        self.pins[code] = {"pin": pin, "approved": False, "last_poll": None,
+        self.pins[code] = {"pin": pin, "approved": False, "last_poll": None, "issued": time.monotonic(),
                            "expires": time.monotonic() + self.pin_ttl_s}
         return {"ecobeePin": pin, "code": code, "scope": q.get("scope", "smartWrite"),
                 "expires_in": math.ceil(self.pin_ttl_s / 60), "interval": self.pin_interval_s}
@@ -435,3 +436,28 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         self._handle("POST")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m sim.fakes.ecobee --port 8089`: the fake for `make demo`; PINs approve themselves."""
+    ap = argparse.ArgumentParser(prog="python -m sim.fakes.ecobee")
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--pin-interval", type=int, default=2, help="seconds between token polls ecobee asks for")
+    ap.add_argument("--approve-after", type=float, default=5, help="a PIN is 'entered' this long after issue")
+    args = ap.parse_args(argv)
+    fake = FakeEcobee(pin_interval_s=args.pin_interval).start(args.port)
+    print(f"fake ecobee on http://{fake.host} (set ecobee.api_host: {fake.host})", flush=True)
+    try:
+        while True:
+            time.sleep(0.5)
+            with fake.lock:
+                for st in fake.pins.values():
+                    if time.monotonic() - st["issued"] >= args.approve_after:
+                        st["approved"] = True
+    except KeyboardInterrupt:
+        fake.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

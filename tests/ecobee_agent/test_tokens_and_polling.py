@@ -134,3 +134,13 @@ def test_scheduler_offline_ends_the_shed_at_once(fake, agent_config, service_fac
     scheduler.publish(topics.STATUS.topic("circuitq", service="scheduler"), topics.OFFLINE)
     wait(lambda: fake.calls("POST", "/1/thermostat", "resumeProgram"), timeout=3, what="resume")
     assert fake.hold_of() is None
+
+
+def test_a_hold_ecobee_rejects_is_shown_as_the_reason(fake, agent_config, service_factory, scheduler, user_probe):
+    fake.set_thermostat(heatRangeLow=500)  # the installer limited heat to 50 °F and up
+    service_factory("ecobee_agent", agent_config(hold="setpoints", heat_hold_f=45, cool_hold_f=85))
+    state(user_probe, lambda s: s["connected"])
+    shed(scheduler)
+    s = state(user_probe, lambda s: s["shed_refused"] is not None)
+    assert s["shed_refused"]["code"] == "refused:invalid_hold" and "heatHoldTemp" in s["shed_refused"]["text"]
+    assert not s["shed"] and fake.hold_of() is None
