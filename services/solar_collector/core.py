@@ -68,8 +68,12 @@ def parse_watts(value, what: str = "watts") -> float:
     return w
 
 
-def check_sample(sample: Sample, system_size_w: float, max_ratio: float) -> Sample:
-    """Refuse negative and absurd readings (> max_ratio x the system's nameplate size)."""
+MAX_FUTURE_S = 900  # a content time further ahead than this is a wrong clock or time zone
+
+
+def check_sample(sample: Sample, system_size_w: float, max_ratio: float, now: datetime | None = None) -> Sample:
+    """Refuse negative and absurd readings (> max_ratio x the system's nameplate size), and
+    content times from the future (a wrong site.timezone would make old data look fresh)."""
     if not math.isfinite(sample.w):
         raise BadData(f"production {sample.w} is not a number", raw=sample.raw)
     if sample.w < 0:
@@ -80,6 +84,10 @@ def check_sample(sample: Sample, system_size_w: float, max_ratio: float) -> Samp
                       f"(limit {limit:g} W)", raw=sample.raw)
     if sample.ts.tzinfo is None:
         raise BadData("timestamp has no time zone", raw=sample.raw)
+    if now is not None and (sample.ts - now).total_seconds() > MAX_FUTURE_S:
+        ahead = (sample.ts - now).total_seconds() / 60
+        raise BadData(f"timestamp {sample.ts.isoformat()} is {ahead:.0f} min in the future "
+                      "(check site.timezone and the device's clock)", raw=sample.raw)
     return sample
 
 

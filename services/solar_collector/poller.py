@@ -25,7 +25,8 @@ class Poller(threading.Thread):
     def poll_once(self):
         now = self.clock.now()
         try:
-            outcome = check_sample(self.driver.read(now), self.solar.system_size_w, self.solar.max_ratio)
+            outcome = check_sample(self.driver.read(now), self.solar.system_size_w, self.solar.max_ratio,
+                                   self.clock.now())
         except SourceError as exc:
             outcome = exc
         except Exception as exc:  # a driver bug must not kill the thread

@@ -65,7 +65,7 @@ class SolarCollector:
         now = self.clock.now()
         try:
             sample = self.drivers[name].accept(payload, retained, now)
-            outcome = check_sample(sample, self.cfg.system_size_w, self.cfg.max_ratio)
+            outcome = check_sample(sample, self.cfg.system_size_w, self.cfg.max_ratio, now)
         except SourceError as exc:
             outcome = exc
         self._on_result(name, outcome, now, topic=topic, payload=payload)

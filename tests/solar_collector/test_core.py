@@ -79,6 +79,10 @@ def test_negative_absurd_and_nan_readings_are_refused():
         check_sample(Sample(7501, NOW), 5000, 1.5)
     with pytest.raises(BadData):
         check_sample(Sample(float("nan"), NOW), 5000, 1.5)
+    # PVOutput d/t read in the wrong time zone: 4 h "in the future" is refused, not fresh
+    with pytest.raises(BadData, match="site.timezone"):
+        check_sample(Sample(100, NOW + timedelta(hours=4)), 5000, 1.5, NOW)
+    assert check_sample(Sample(100, NOW + timedelta(seconds=60)), 5000, 1.5, NOW)  # small skew is fine
 
 
 # ---------------------------------------------------------------- Enlighten
