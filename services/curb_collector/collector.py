@@ -18,11 +18,12 @@ from .api import CurbApi
 from .auth import CurbAuth, TokenStore
 from .failures import FailureTracker
 from .freshness import after_stale, classify, live_due
-from .transport import API_PREFIX, AUTH_PREFIX, ApiError, AuthRejected, CurbError, RateLimited, base_url, make_session
-from .mapping import Mapped, map_circuits
 from .live import LiveStream
+from .mapping import Mapped, map_circuits
 from .snapshot import BadBody, Snapshot, parse_latest, parse_live
 from .source import CurbSource, Fetched, Worker
+from .transport import (API_PREFIX, AUTH_PREFIX, ApiError, AuthRejected, CurbError, RateLimited,
+                        base_url, make_session)
 
 ALERT_TEXT = {  # key -> (title, priority)
     "curb:failures": ("Curb data unavailable", 1),
@@ -226,8 +227,8 @@ class CurbCollector:
         r = self.reading
         self.ctx.client.publish_entry(topics.CURB_READING, r)
         for name, w in {**self.unmapped, **r.circuits}.items():
-            self.ctx.client.publish_entry(topics.CURB_CIRCUIT, CircuitPower(w=w, ts=r.ts, stale=r.stale),
-                                          circuit=name)
+            self.ctx.client.publish_entry(topics.CURB_CIRCUIT,
+                                          CircuitPower(w=w, ts=r.ts, stale=r.stale), circuit=name)
 
     def _republish(self) -> None:
         """On (re)connect: the retained state again, in case the broker lost it."""
