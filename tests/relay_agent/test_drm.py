@@ -2,6 +2,7 @@
 checked against an independent model of the contacts, and through the real GPIO write path."""
 from __future__ import annotations
 
+import json
 from itertools import permutations
 
 import pytest
@@ -116,3 +117,36 @@ def test_every_shipped_config_passes_the_pin_and_wiring_checks():
         relays, drm = resolve_channels(cfg)
         assert len(relays) == len(cfg.relays) and len(drm) == len(cfg.drm_outputs), path
         check_wirings(cfg)
+
+
+def test_drm_dwell_and_changes_budget_hold_commands_but_not_the_fallback_to_mode_0():
+    from circuitq.clock import FakeClock
+    from services.relay_agent.core import Now
+    from services.relay_agent.fleet import Fleet
+
+    clock = FakeClock()
+
+    def now():
+        return Now(clock.monotonic(), clock.now())
+
+    cfg = CircuitqConfig.model_validate({"drm_outputs": {"aircon": {
+        "relays": {"drm2": {"pin": 17}, "drm3": {"pin": 27}}, "min_dwell_s": 300,
+        "max_changes_per_hour": 2, "max_lease_s": 1800}}})
+    fleet = Fleet(cfg, now())
+    aircon = fleet.cores["drm"]["aircon"]
+
+    def cmd(mode, lease=1800):
+        return fleet.command("drm", "aircon", json.dumps({"mode": mode, "lease_s": lease, "id": "x"}).encode(),
+                             False, now())
+
+    assert cmd(2) is None and aircon.pending.code == "hold:min_dwell"  # 300 s in mode 0 first
+    clock.advance(300)
+    assert fleet.tick(now())[0][1].new == 2
+    clock.advance(10)
+    assert cmd(3, lease=60) is None and aircon.pending.code == "hold:min_dwell"
+    clock.advance(60)  # lease over while held: back to 0 at once (only releases drm2), dwell or not
+    sw = fleet.tick(now())[0][1]
+    assert (sw.old, sw.new, sw.cause) == (2, 0, "safe:lease_expired")
+    clock.advance(300)
+    assert cmd(3) is None and aircon.pending.code == "hold:max_changes"  # 2 changes in the hour
+    assert aircon.pending.eligible_at > clock.monotonic() + 2000
