@@ -14,8 +14,8 @@ def apply(st: m.State, now: datetime, decisions: dict, out: list, wake: list, co
         lt = st.loads[name]
         if not lp.controllable:
             w = f" at {lt.power_w:.0f} W" if lt.power_w is not None and st.curb.fresh else ""
-            p, code, text, until = True, "observed", ("observed only: running" if lt.running else
-                                                      "observed only: idle") + w, None
+            state = "running" if lt.running else "idle"
+            p, code, text, until = True, f"observed:{state}", f"observed only: {state}{w}", None
         else:
             p, code, text, until = decisions[name]
         if p != lt.permitted:
@@ -35,7 +35,7 @@ def apply(st: m.State, now: datetime, decisions: dict, out: list, wake: list, co
         changed = (p, code) != (lt.permitted, lt.code)
         if changed or lt.since is None:
             lt.since = now
-            if lp.controllable or lt.code:
+            if lp.controllable or lt.code:  # observed: say when it starts and stops
                 out.append(m.ActivityLine(name, f"{'ON' if p else 'OFF'} ({code}): {text}"
                                           if lp.controllable else text))
         lt.permitted, lt.code, lt.text = p, code, text
