@@ -92,13 +92,13 @@ class EcobeeAgent:
 
     # ------------------------------------------------------------ MQTT in
     def _on_shed(self, topic: str, payload: bytes, retained: bool) -> None:
+        if not payload.strip():
+            return  # an empty message only clears a retained one
         name = (topics.ECOBEE_SHED.match(self.ctx.base, topic) or {}).get("thermostat")
         slot = self.slots.get(name or "")
         if slot is None:
             self.client.report_error(topic, payload, f"thermostat: unknown {name!r} (configured: {', '.join(self.slots)})")
             return
-        if not payload.strip():
-            return  # an empty message only clears a retained one
         if retained:
             self.client.report_error(topic, payload, "retained shed request refused (a shed must come live, with a lease)")
             return
@@ -140,7 +140,7 @@ class EcobeeAgent:
             if action.refused is not None:
                 self._activity(slot, f"shed refused: {action.refused.text}")
             slot.refused = refused
-        next_check = action.next_check
+        due = [action.next_check] if action.next_check is not None else []
         if slot.busy:
             pass  # a write is in flight (its hold is not confirmed yet): decide again when it ends
         elif action.kind == "forget":
@@ -148,13 +148,13 @@ class EcobeeAgent:
             self._save_holds()
         elif action.kind != "none":
             wait = slot.retry_mono - self.clock.monotonic()
-            if wait > 0:
-                slot.timer = self.loop.call_later(wait, self._reconcile, slot)
+            if wait > 0:  # the last write failed: try again after retry_s
+                due.append(now + timedelta(seconds=wait))
             else:
                 self._write(slot, action)
         self._publish(slot)
-        if next_check is not None and slot.timer is None:
-            slot.timer = self.loop.call_later(max(0.05, (next_check - now).total_seconds()), self._reconcile, slot)
+        if due:
+            slot.timer = self.loop.call_later(max(0.05, (min(due) - now).total_seconds()), self._reconcile, slot)
 
     def _write(self, slot: Slot, action: Action) -> None:
         slot.busy = True

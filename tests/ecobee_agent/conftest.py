@@ -24,6 +24,12 @@ def ecobee_section(fake, **thermostat) -> dict:
 
 
 @pytest.fixture
+def scheduler(probe_factory, broker):
+    """Publishes shed requests as the scheduler's broker account (the only one the ACL allows)."""
+    return probe_factory(broker, "scheduler")
+
+
+@pytest.fixture
 def agent_config(config_factory, fake, tmp_path):
     """make(**thermostat overrides) -> config path, with valid tokens already stored."""
     def make(authorized: bool = True, **thermostat):

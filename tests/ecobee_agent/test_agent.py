@@ -1,48 +1,13 @@
 """The agent as docker-compose runs it (a subprocess) against a real broker and the fake ecobee."""
 from __future__ import annotations
 
-import json
 import time
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-import pytest
-
-from circuitq import topics
 from sim.fakes.ecobee import TSTAT_ID
 
-from .conftest import NAME
-
-BASE = "circuitq"
-SHED = topics.ECOBEE_SHED.topic(BASE, thermostat=NAME)
-STATE = topics.ECOBEE_STATE.topic(BASE, thermostat=NAME)
-ACTIVITY = topics.ACTIVITY.topic(BASE)
-ERROR = topics.ERROR.topic(BASE)
-ALERT = topics.ALERT.topic(BASE)
-
-
-def wait(pred, timeout=10.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = pred()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-@pytest.fixture
-def scheduler(probe_factory, broker):
-    return probe_factory(broker, "scheduler")
-
-
-def shed(probe, on=True, lease_s=30, id="s1", reason="dryer running", retain=False):
-    probe.publish(SHED, {"shed": on, "reason": reason, "lease_s": lease_s, "id": id}, retain=retain)
-
-
-def state(user_probe, pred=lambda s: True, timeout=10, since=0) -> dict:
-    """The next live state (retained copies may come from an earlier test's agent)."""
-    return user_probe.on_topic(STATE, lambda m: not m.retain and pred(m.json()), timeout=timeout, since=since).json()
+from .helpers import ACTIVITY, shed, state, wait
 
 
 def test_shed_sets_hold_renews_it_and_resumes_on_shed_false(fake, agent_config, service_factory, scheduler, user_probe):

@@ -10,13 +10,7 @@ import pytest
 from circuitq import topics
 from services.ecobee_agent.store import TOKENS_FILE, TokenStore, tokens_from_response
 
-from .conftest import NAME
-from .test_agent import ALERT, ERROR, SHED, STATE, shed, state, wait
-
-
-@pytest.fixture
-def scheduler(probe_factory, broker):
-    return probe_factory(broker, "scheduler")
+from .helpers import ALERT, ERROR, SHED, STATE, shed, state, wait
 
 
 def test_expired_token_is_refreshed_and_the_rotated_refresh_token_stored_before_use(
