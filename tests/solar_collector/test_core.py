@@ -203,3 +203,17 @@ def test_a_slow_budgeted_source_is_stale_between_polls_but_not_down():
     record(st, Unreachable("x"), NOW, NOW.date())
     refresh_health(st, NOW, 1000, interval_s=0)
     assert st.health == "offline" and st.bad_since is not None
+
+
+def test_demo_sun_curve_and_fake_bundle():
+    from sim.fakes.solar import SolarFakes, sun_w
+    assert sun_w(datetime(2026, 6, 1, 17, 0, tzinfo=timezone.utc), 5000, NY) == 4000  # 13:00 local
+    assert sun_w(datetime(2026, 6, 1, 4, 0, tzinfo=timezone.utc), 5000, NY) == 0.0  # midnight
+    fakes = SolarFakes().start()
+    try:
+        fakes.set_production(1234)
+        srcs = cfg(*fakes.sources()).sources  # valid config for the service
+        assert [s.kind for s in srcs] == ["envoy", "pvoutput", "enlighten"]
+        assert fakes.envoy.production_w == fakes.pvoutput.production_w == 1234
+    finally:
+        fakes.stop()
