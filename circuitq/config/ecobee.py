@@ -9,7 +9,7 @@ import ipaddress
 import re
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from .base import StrictModel
 
@@ -71,13 +71,18 @@ class EcobeeConfig(StrictModel):
     backoff_s: float = Field(2.0, ge=0, description="first retry delay, doubled each time")
     thermostats: dict[str, ThermostatConfig] = Field(default_factory=dict)
 
+    @field_validator("poll_s")
+    @classmethod
+    def _poll(cls, v: float, info: ValidationInfo) -> float:
+        if v < MIN_POLL_S and not is_loopback(info.data.get("api_host", ECOBEE_HOST)):
+            raise ValueError(f"ecobee asks for at most one poll per {MIN_POLL_S:.0f} s "
+                             "(shorter intervals only against a local fake)")
+        return v
+
     @model_validator(mode="after")
     def _check(self):
         if not re.fullmatch(r"[A-Za-z0-9.\-]+(:\d{1,5})?|\[[0-9a-fA-F:]+\](:\d{1,5})?", self.api_host):
             raise ValueError("api_host: host[:port] only (no scheme or path); the prefix is https://")
-        if self.poll_s < MIN_POLL_S and not is_loopback(self.api_host):
-            raise ValueError(f"poll_s: ecobee asks for at most one poll per {MIN_POLL_S:.0f} s "
-                             "(shorter intervals only against a local fake)")
         for name in self.thermostats:
             if not re.fullmatch(r"[A-Za-z0-9_\-]+", name):
                 raise ValueError(f"thermostats: {name!r} must be letters, digits, _ or - (it is a topic level)")
