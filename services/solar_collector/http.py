@@ -6,6 +6,8 @@ the Enlighten refresh token rotates, so a retried refresh could burn the new tok
 """
 from __future__ import annotations
 
+import re
+
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
@@ -36,13 +38,19 @@ def request(session: requests.Session, method: str, url: str, timeout_s: float, 
     try:
         return session.request(method, url, timeout=timeout_s, **kw)
     except requests.exceptions.SSLError as exc:
-        raise SourceError(f"TLS error from {url}: {exc}") from None
+        raise SourceError(f"TLS error from {url.split('?')[0]}: {_short(exc)}") from None
     except requests.exceptions.RequestException as exc:
-        raise Unreachable(f"{url}: {type(exc).__name__}: {_short(exc)}") from None
+        raise Unreachable(f"{url.split('?')[0]}: {type(exc).__name__}: {_short(exc)}") from None
 
 
 def _short(exc: Exception) -> str:
-    text = str(exc)
+    """The useful part of a requests error, never a query string (the Enlighten key is one)."""
+    if isinstance(exc, requests.exceptions.Timeout):
+        return "timed out"
+    text = re.sub(r"\?[^\s'\")]*", "?...", str(exc))
+    errno = re.search(r"\[(?:Errno -?\d+|SSL: [A-Z_]+)\] ([^'\"()\]]+)", text)
+    if errno:
+        return errno.group(1).strip()
     return text if len(text) < 160 else text[:157] + "..."
 
 

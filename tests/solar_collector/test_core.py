@@ -217,3 +217,16 @@ def test_demo_sun_curve_and_fake_bundle():
         assert fakes.envoy.production_w == fakes.pvoutput.production_w == 1234
     finally:
         fakes.stop()
+
+
+def test_network_errors_are_short_and_never_show_the_api_key():
+    import requests
+
+    from services.solar_collector.http import _short
+    exc = requests.exceptions.ConnectionError(
+        "HTTPSConnectionPool(host='api.enphaseenergy.com', port=443): Max retries exceeded with url: "
+        "/api/v4/systems/1/summary?key=eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee (Caused by NewConnectionError("
+        "'<urllib3.connection.HTTPSConnection object>: Failed to establish a new connection: "
+        "[Errno 111] Connection refused'))")
+    assert _short(exc) == "Connection refused"
+    assert "eeee" not in _short(requests.exceptions.SSLError("bad cert for /x?key=eeee"))
