@@ -6,6 +6,7 @@ polling goes on (with backoff) until a source comes back.
 """
 from __future__ import annotations
 
+import logging
 from functools import partial
 
 from circuitq import payloads as p
@@ -25,6 +26,8 @@ class SolarCollector:
         if ctx.cfg.solar is None:
             raise ConfigError(f"{ctx.args.config or 'config'}: no `solar:` section (system_size_w, sources)")
         self.ctx, self.cfg, self.log = ctx, ctx.cfg.solar, ctx.log
+        # urllib3 logs full URLs at DEBUG, and Enlighten's carries the API key (?key=).
+        logging.getLogger("urllib3").setLevel(max(logging.INFO, logging.getLogger().level))
         self.client, self.clock = ctx.client, ctx.clock
         self.srcs = {s.label: s for s in self.cfg.sources}
         self.drivers = {name: make_driver(s, ctx) for name, s in self.srcs.items()}
