@@ -7,7 +7,9 @@ to the loop. Per thermostat at most one write (setHold / resumeProgram) is in fl
 from __future__ import annotations
 
 import logging
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -27,6 +29,7 @@ from .store import HOLDS_FILE, TOKENS_FILE, HoldStore, TokenStore
 
 log = logging.getLogger("ecobee_agent")
 ALERT_KEY = "ecobee:authorize"
+SHUTDOWN_S = 6.0
 
 
 @dataclass
@@ -77,16 +80,18 @@ class EcobeeAgent:
         self.loop.post(self._poll)
 
     def shutdown(self) -> None:
-        """Clean stop: undo our holds now rather than letting them run out."""
-        now = self.clock.now()
-        for s in self.slots.values():
-            if hold_status(now, s.reading, s.ours) == "in_place":
-                try:
-                    self.api.resume(s.cfg.identifier)
-                    s.ours = None
-                    log.info("%s: resumed program on shutdown", s.name)
-                except EcobeeError as exc:
-                    log.warning("%s: could not resume on shutdown (the hold ends by itself): %s", s.name, exc)
+        """Clean stop: undo our holds now rather than letting them run out, within
+        SHUTDOWN_S (docker stop kills after 10 s; a hold left behind ends by itself anyway)."""
+        now, deadline = self.clock.now(), time.monotonic() + SHUTDOWN_S
+        pending = {s.name: self.pool.submit(self.api.resume, s.cfg.identifier) for s in self.slots.values()
+                   if hold_status(now, s.reading, s.ours) == "in_place"}
+        for name, fut in pending.items():
+            try:
+                fut.result(timeout=max(0.1, deadline - time.monotonic()))
+                self.slots[name].ours = None
+                log.info("%s: resumed program on shutdown", name)
+            except (EcobeeError, FutureTimeout) as exc:
+                log.warning("%s: could not resume on shutdown (the hold ends by itself): %s", name, exc)
         self._save_holds()
         self.pool.shutdown(wait=False, cancel_futures=True)
 

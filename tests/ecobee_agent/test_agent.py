@@ -95,3 +95,13 @@ def test_max_shed_time_ends_a_standing_shed(fake, agent_config, service_factory,
     shed(scheduler, lease_s=30)  # the same standing shed renewed: still refused
     time.sleep(0.3)
     assert len(fake.calls("POST", "/1/thermostat", "setHold")) == 1
+
+
+def test_clean_stop_resumes_the_program_at_once(fake, agent_config, service_factory, scheduler, user_probe):
+    agent = service_factory("ecobee_agent", agent_config(hold_minutes=5))
+    state(user_probe, lambda s: s["connected"])
+    shed(scheduler, lease_s=60)
+    wait(lambda: fake.hold_of(), what="hold")
+    user_probe.on_topic(ACTIVITY, lambda m: "hold set" in m.json()["message"])
+    assert agent.stop() == 0  # SIGTERM, as docker stop sends
+    assert fake.hold_of() is None and fake.calls("POST", "/1/thermostat", "resumeProgram")
