@@ -39,10 +39,13 @@ def apply(st: m.State, now: datetime, decisions: dict, out: list, wake: list, co
                 out.append(m.ActivityLine(name, f"{'ON' if p else 'OFF'} ({code}): {text}"
                                           if lp.controllable else text))
         lt.permitted, lt.code, lt.text = p, code, text
-        nxt = [t for t in (until, lt.next_change, lt.until) if t is not None and t > now]
-        lt.next_change = min(nxt, default=None)
-        if lt.next_change:
-            wake.append(lt.next_change)
+        nc = None
+        for t in (until, lt.next_change, lt.until):
+            if t is not None and t > now and (nc is None or t < nc):
+                nc = t
+        lt.next_change = nc
+        if nc is not None:
+            wake.append(nc)
         if lp.controllable:
             quiet = m.quiet_for_since(lt) if p and not lt.running else None
             if quiet is not None and now < quiet + settle:
