@@ -105,7 +105,10 @@ def evaluate(st: m.State, now: datetime, out: list) -> None:
             st.dirty = True
     sensing.update_running(st, now, wake)
 
-    commanding = now >= st.boot_at + pol.grace or st.curb.at is not None
+    # start-up: decide once the retained readings are in (or the grace is over), so that a
+    # first command is not contradicted milliseconds later by a reading still in flight
+    commanding = now >= st.boot_at + pol.grace or (
+        st.curb.at is not None and (st.solar.at is not None or not pol.uses_solar or pol.solar_from_curb))
     if not commanding:  # start-up: retained readings are on their way; decide on them
         st.next_wake = st.boot_at + pol.grace
         st.last_eval = now

@@ -148,7 +148,7 @@ def stale_alerts(st: m.State, now: datetime, out: list) -> None:
     for key, src in (("curb", st.curb), ("solar", st.solar)):
         if src.at is None and now - st.boot_at < st.policy.reading_timeout:
             continue
-        if key == "solar" and not st.policy.uses_solar:
+        if not (st.policy.uses_solar if key == "solar" else st.policy.uses_curb):
             continue  # start-up: not stale before it could have arrived
         if not src.fresh and not src.alerted:
             src.alerted = True

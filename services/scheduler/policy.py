@@ -88,6 +88,7 @@ class Policy:
                 used.add(lc.runtime.window)
         self.used_calendars = sorted(used)
         self.uses_solar = bool(s.drm) or any(lc.solar for lc in cfg.loads.values())
+        self.uses_curb = bool(cfg.loads)  # a DRM-only house (dreadpi) has no Curb
 
     def solar_threshold(self, lp: LoadPolicy, now: datetime) -> float:
         g = lp.cfg.solar

@@ -142,5 +142,6 @@ def test_dreadpi_day(outage):
     modes = [c.mode for _, c in sim.cmds(m.DrmCmd)]
     changes = sum(1 for a, b in zip(modes, modes[1:]) if a != b)
     assert changes <= (8 if outage else 4)  # DRM2 -> 3 -> 0 -> 3 -> 2: no flapping
+    assert [a.key for a in sim.alerts()] == (["stale:solar", "stale:solar"] if outage else [])  # no Curb here
     states = [c.state for _, c in sim.cmds(m.PublishDrm)]
     assert states[-1]["drm_mode"] == 2 and states[-1]["reason"]["code"] == "solar:drm2"
