@@ -69,9 +69,11 @@ class SchedulerService:
         if not self._connected_once:  # the start-up grace counts from the first connection,
             self._connected_once = True  # when retained readings can start to arrive
             self.state.boot_at = self.clock.now()
-        if self.cfg.scheduler.ha_discovery:
-            for names, payload in discovery.messages(self.cfg):
+        for names, payload in discovery.messages(self.cfg):
+            if self.cfg.scheduler.ha_discovery:
                 self.client.publish_entry(t.HA_DISCOVERY, payload, **names)
+            else:  # turned off: an empty retained config removes the entity from Home Assistant
+                self.client.publish(t.HA_DISCOVERY.topic("", **names), b"", qos=1, retain=True)
         for lt in self.state.loads.values():  # retained states again after a broker restart
             lt.published = None
         for d in self.state.drm.values():

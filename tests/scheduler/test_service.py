@@ -81,10 +81,15 @@ def test_scheduler_service_states_overrides_discovery_and_restart(config_factory
 
 def test_a_retained_set_waiting_at_start_is_applied_once_and_cleared(config_factory, service_factory,
                                                                      user_probe, probe_factory, broker):
-    cfg = config_factory(fast_house(loads={WHN: {"block": []}}))
+    cfg = config_factory(fast_house(loads={WHN: {"block": []}}, scheduler={"ha_discovery": False}))
     user_probe.publish(load_set(WHN), '{"mode": "off", "minutes": 45}', retain=True)  # phone, while we're down
+    ha = probe_factory(broker, "user")
+    ha.subscribe("homeassistant/#")
+    ha_mark = ha.mark()
     mark = user_probe.mark()
     service_factory("scheduler", cfg)
+    # discovery turned off: entities a previous run created are removed (empty retained config)
+    ha.on_topic(f"homeassistant/select/{BASE}/{WHN}_mode/config", lambda m: m.payload == b"", since=ha_mark)
     st = user_probe.on_topic(load_state(WHN), lambda m: m.json()["mode"] == "off", since=mark, timeout=15).json()
     assert st["reason"]["code"] == "override:off" and not st["permitted"]
     user_probe.on_topic(topics.ACTIVITY.topic(BASE), lambda m: "user (retained) set OFF" in m.json()["message"],
