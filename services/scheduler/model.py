@@ -156,6 +156,7 @@ class LoadRt:
     permitted: bool | None = None  # None until the first decision
     permitted_since: datetime | None = None
     by_override: bool = False  # permitted by a user's ON (no policy min_on hold afterwards)
+    starts: deque = field(default_factory=deque)  # permission starts in the last hour
     off_since: datetime | None = None
     last_on: datetime | None = None  # last time permitted (guarantee clock)
     guarantee_until: datetime | None = None

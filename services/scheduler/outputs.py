@@ -23,6 +23,7 @@ def apply(st: m.State, now: datetime, decisions: dict, out: list, wake: list, co
                 lt.last_on = now
             if p:
                 lt.permitted_since = now
+                lt.starts.append(now)
                 lt.by_override = lt.mode == "on"
                 lt.blocked_for.clear()
                 if lt.warned:

@@ -29,6 +29,7 @@ class LoadPolicy:
     min_on: timedelta
     min_off: timedelta  # max(policy, hard): the first moment the relay agent would allow it
     lease_s: float
+    max_starts_per_hour: int | None = None  # the relay agent's switching budget, respected here
     force_rules: tuple = ()  # only the rules this load's config uses (rules.py tables)
     block_rules: tuple = ()
     window_rules: tuple = ()
@@ -57,9 +58,11 @@ class Policy:
             target = {"relay": lc.relay, "thermostat": lc.thermostat, "drm": lc.output}.get(lc.kind) or name
             hard_on = hard_off = 0.0
             lease = s.lease_s
+            starts = None
             if lc.kind == "relay" and target in cfg.relays:
                 r = cfg.relays[target]
                 hard_on, hard_off, lease = r.min_on_s, r.min_off_s, min(lease, r.max_lease_s)
+                starts = r.max_starts_per_hour
             self.loads[name] = LoadPolicy(
                 name=name, cfg=lc, kind=lc.kind, circuit=lc.circuit or name, target=target,
                 controllable=lc.kind in CONTROLLABLE,
@@ -68,7 +71,7 @@ class Policy:
                 hard_min_on_s=hard_on, hard_min_off_s=hard_off,
                 min_on=timedelta(seconds=lc.min_on_s),
                 min_off=timedelta(seconds=max(lc.min_off_s, hard_off)),
-                lease_s=lease)
+                lease_s=lease, max_starts_per_hour=starts)
         from .rules import applicable
         for lp in self.loads.values():
             lp.force_rules, lp.block_rules, lp.window_rules = applicable(lp.cfg)

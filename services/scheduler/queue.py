@@ -12,9 +12,11 @@ slot goes to the next load (demand discovery). New starts are one per `settle_s`
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from . import model as m
+
+HOUR = timedelta(hours=1)
 
 Decision = tuple[bool, str, str, "datetime | None"]
 
@@ -55,6 +57,14 @@ def allocate(st: m.State, now: datetime, wants: dict, curb_ok: bool) -> dict[str
                 res[name] = (False, "waiting:min_off", f"minimum off time until {cals.hhmm(t, now)}, "
                              f"then: {text}", t)
                 return
+            if lp.max_starts_per_hour:  # never ask the relay agent for a start it would refuse
+                while lt.starts and now - lt.starts[0] >= HOUR:
+                    lt.starts.popleft()
+                if len(lt.starts) >= lp.max_starts_per_hour:
+                    t = lt.starts[0] + HOUR
+                    res[name] = (False, "waiting:start_budget", f"{lp.max_starts_per_hour} starts in the "
+                                 f"last hour (relay wear budget) until {cals.hhmm(t, now)}, then: {text}", t)
+                    return
             gap_until = st.last_grant_at + pol.settle if st.last_grant_at is not None else None
             if gap and gap_until is not None and now < gap_until:
                 res[name] = (False, "waiting:start_gap", f"another load started; next start at "

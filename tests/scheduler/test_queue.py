@@ -173,3 +173,19 @@ def test_a_load_that_stops_drawing_frees_its_slot_only_after_the_settle_time():
     assert sim.code(WHN) == "permitted:idle" and sim.permitted(WHS)
     started = next(t for t, s in sim.relay_switches(WHS) if s == "on")
     assert timedelta(seconds=120) <= started - stop <= timedelta(seconds=121)
+
+
+def test_the_relay_start_budget_is_respected_by_policy():
+    """A dryer that goes on and off every few minutes would cycle the water heater; the relay
+    allows 4 starts an hour, so the scheduler never asks for a fifth."""
+    cfg = config({"dryer": observed(100, 350), WHN: relay(50)})
+    cfg.relays[WHN].max_starts_per_hour = 4
+    sim = Sim(cfg, START)
+    sim.demand = {WHN: 4500}
+    for i in range(24):  # two hours of a dryer tumbling 5 min on, 5 min off
+        sim.observed["dryer"] = 2500 if i % 2 else 0
+        sim.run(300)
+    starts = [t for t, s in sim.relay_switches(WHN) if s == "on"]
+    for t in starts:
+        assert sum(1 for u in starts if t <= u < t + timedelta(hours=1)) <= 4
+    assert any("waiting:start_budget" in a for a in sim.activity())
