@@ -1,6 +1,5 @@
 """Rule 6: off at most N hours (early alert naming the cause, then forced at the top of the
 queue) and a daily runtime target planned backwards from the end of its window."""
-from datetime import timedelta
 
 from services.scheduler import model as m
 

@@ -1,6 +1,5 @@
 """Rule 8/6 across restarts: overrides and guarantee clocks survive, atomically saved."""
 import json
-import stat
 from datetime import timedelta
 
 from services.scheduler import model as m

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 from circuitq import topics
 
-from .service_helpers import BASE, fast_house, load_set, load_state, wait_until
+from .service_helpers import BASE, fast_house, load_set, load_state
 
 WHN = "water_heater_north"
 ERROR = topics.ERROR.topic(BASE)
