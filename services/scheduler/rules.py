@@ -111,7 +111,9 @@ def block_solar(st: m.State, lp: LoadPolicy, lt: m.LoadRt, now: datetime) -> Ver
     if not inside:
         lt.gate_open = False  # closed again at the next window start until production proves it
         return None
-    if not st.solar.fresh:  # stale solar: the load's stale behaviour applies (see core)
+    if not st.solar.fresh:  # stale solar: the load's stale behaviour; `windows` ignores the gate
+        if lp.cfg.stale == "off":
+            return ("fallback:off", "no fresh solar data: off until it returns", None)
         return None
     avg = solar_average(st) or 0.0
     threshold = st.policy.solar_threshold(lp, now)

@@ -127,3 +127,12 @@ def test_solar_gate_uses_a_rolling_average_with_hysteresis():
     sim.run(900)
     assert not sim.permitted(WHN) and sim.code(WHN) == "blocked:solar"
     assert len(sim.relay_switches(WHN)) == 2
+
+
+@pytest.mark.parametrize("stale, permitted", [("windows", True), ("off", False)])
+def test_solar_gate_without_fresh_solar_data_follows_the_stale_behaviour(stale, permitted):
+    sim = Sim(house(solar=SOLAR, stale=stale), at("2026-07-01T09:00", NY))  # no solar readings at all
+    sim.demand = {WHN: 4500}
+    sim.run(1200)
+    assert sim.permitted(WHN) == permitted
+    assert sim.code(WHN) == ("permitted" if permitted else "fallback:off")
