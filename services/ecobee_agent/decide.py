@@ -81,7 +81,7 @@ def hold_temps(reading: Reading, cfg: ThermostatConfig) -> tuple[int, int] | Non
     return reading.heat_range[0], reading.cool_range[1]  # CircuitQueueing: heatRangeLow, coolRangeHigh
 
 
-def _refusal(now: datetime, req: Request, reading: Reading | None, ours: OurHold | None,
+def _refusal(now: datetime, req: Request, reading: Reading, ours: OurHold | None,
              ours_status: Status, cfg: ThermostatConfig) -> Reason | None:
     started = ours_status == "in_place"
     margin = 0.0 if started else START_MARGIN_F
@@ -89,8 +89,6 @@ def _refusal(now: datetime, req: Request, reading: Reading | None, ours: OurHold
         return Reason(code="refused:too_long",
                       text=f"shed for {cfg.max_shed_minutes:g} min already (max_shed_minutes); "
                            "the heat pump runs on its schedule until the request ends")
-    if reading is None:
-        return Reason(code="refused:no_reading", text="no reading from the thermostat yet")
     if not reading.connected:
         return Reason(code="refused:offline", text="the thermostat is not connected to ecobee")
     if reading.hvac_mode == "off":
@@ -133,6 +131,11 @@ def decide_hold(now: datetime, request: Request | None, reading: Reading | None,
     """The one decision: set, renew, resume, forget a stale record, or nothing."""
     status = hold_status(now, reading, ours)
     active = request is not None and now < request.until
+    if reading is None:  # not read yet (start-up): never act on a hold we cannot see
+        if not active:
+            return Action("none")
+        return Action("none", refused=Reason(code="refused:no_reading", text="no reading from the thermostat yet"),
+                      next_check=request.until)
     if not active:
         why = ended_why if request is None else "lease lapsed: no renewal from the scheduler"
         if status == "in_place":

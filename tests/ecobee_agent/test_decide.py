@@ -130,3 +130,13 @@ def test_config_refuses_fast_polling_of_the_real_api():
     assert EcobeeConfig().base_url == "https://api.ecobee.com"
     with pytest.raises(ValueError, match="api_host"):
         EcobeeConfig(api_host="https://evil.example/api")
+
+
+def test_a_leftover_hold_is_resumed_only_once_the_thermostat_shows_it():
+    now = datetime(2026, 7, 1, 16, 0, tzinfo=timezone.utc)
+    left = OurHold(450, 920, now + timedelta(minutes=4), "2026-07-01 12:04:00", now - timedelta(minutes=1),
+                   now + timedelta(minutes=4))
+    assert decide_hold(now, None, None, left, CFG).kind == "none"  # not read yet: wait
+    seen = HoldEvent(450, 920, "2026-07-01 11:58:00", "2026-07-01 12:04:00")
+    assert decide_hold(now, None, reading(now, hold=seen), left, CFG).kind == "resume"
+    assert decide_hold(now, None, reading(now, hold=None), left, CFG).kind == "forget"  # already gone
