@@ -239,6 +239,12 @@ class FakeEcobee:
                 else:
                     raise KeyError(k)
 
+    def user_hold(self, heat: int = 680, cool: int = 780, hours: int = 2, identifier: str = TSTAT_ID) -> None:
+        """A person sets a hold in the ecobee app (°F x 10)."""
+        with self.lock:
+            self.thermostats[identifier].set_hold({"holdType": "holdHours", "holdHours": hours,
+                                                   "heatHoldTemp": heat, "coolHoldTemp": cool}, self.now())
+
     def hold_of(self, identifier: str = TSTAT_ID) -> dict | None:
         with self.lock:
             t = self.thermostats[identifier]

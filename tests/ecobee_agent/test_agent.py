@@ -105,3 +105,15 @@ def test_clean_stop_resumes_the_program_at_once(fake, agent_config, service_fact
     user_probe.on_topic(ACTIVITY, lambda m: "hold set" in m.json()["message"])
     assert agent.stop() == 0  # SIGTERM, as docker stop sends
     assert fake.hold_of() is None and fake.calls("POST", "/1/thermostat", "resumeProgram")
+
+
+def test_a_persons_own_hold_is_reported_and_not_overridden(fake, agent_config, service_factory, scheduler, user_probe):
+    fake.user_hold(heat=680, cool=780)  # set in the ecobee app
+    service_factory("ecobee_agent", agent_config())
+    s = state(user_probe, lambda s: s["hold"] is not None)
+    assert s["hold"]["by"] == "other" and s["hold"]["heat_f"] == 68.0 and not s["shed"]
+    shed(scheduler)
+    s = state(user_probe, lambda s: s["shed_refused"] is not None)
+    assert s["shed_refused"]["code"] == "refused:user_hold"
+    time.sleep(0.3)
+    assert not fake.calls("POST", "/1/thermostat") and fake.hold_of()["heatHoldTemp"] == 680
