@@ -147,6 +147,8 @@ class OutputCore:
 
     def fallback(self, now: Now, cause: str) -> Switch | None:
         """Back to the safe state (cause: safe:*); the active command is dropped."""
+        if self.commanded is None and self.pending is None and self.value == self.safe:
+            return None  # nothing to undo: keep the reason it is at this level (e.g. boot)
         self.commanded = self.lease_until = self.lease_wall = None
         self.desired = (self.safe, cause)
         return self._settle(now)

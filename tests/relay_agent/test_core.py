@@ -146,3 +146,9 @@ def test_saved_times_from_the_future_are_clamped_after_a_reboot_without_rtc(cloc
     assert r2.since == clock.monotonic() and list(r2.events) == [clock.monotonic()]
     r2.command(now_of(clock), "on", 60, "a")
     assert r2.pending.eligible_at == pytest.approx(clock.monotonic() + 3600)  # an hour, not 2 days
+
+
+def test_fallback_with_nothing_to_undo_keeps_the_reason(clock):
+    r = relay(clock)  # booted on = safe, never commanded
+    assert r.fallback(now_of(clock), "safe:scheduler_offline") is None
+    assert r.cause == "boot"  # a retained 'offline' at every reconnect does not churn the state
