@@ -170,11 +170,13 @@ def _flag(sel: dict, key: str) -> bool:
 class FakeEcobee:
     def __init__(self, app_key: str = FAKE_CLOUD["ecobee"]["app_key"], *, pin_interval_s: int = 30,
                  pin_ttl_s: float = 540, access_ttl_s: float = 3599, rotate_refresh: bool = True,
-                 old_refresh_valid: bool = True, now: Callable[[], datetime] | None = None):
+                 old_refresh_valid: bool = True, now: Callable[[], datetime] | None = None,
+                 auto_approve_s: float | None = None):
         self.app_key = app_key
         self.pin_interval_s, self.pin_ttl_s, self.access_ttl_s = pin_interval_s, pin_ttl_s, access_ttl_s
         self.enforce_interval_s: float | None = None  # slow_down threshold (default: the interval)
         self.rotate_refresh, self.old_refresh_valid = rotate_refresh, old_refresh_valid
+        self.auto_approve_s = auto_approve_s  # demo: a PIN counts as entered this long after issue
         self.deauthorized = False  # every API call -> code 16
         self.auth_failed = False  # every API call -> code 1
         self.fail_next: list[int] = []  # HTTP statuses to answer the next API calls with (e.g. 503)
@@ -296,6 +298,8 @@ class FakeEcobee:
             floor = self.enforce_interval_s if self.enforce_interval_s is not None else self.pin_interval_s
             if last is not None and mono - last < floor * 0.9:
                 raise OAuthError("slow_down", "Polling too fast; wait interval seconds between polls.")
+            if self.auto_approve_s is not None and mono - st["issued"] >= self.auto_approve_s:
+                st["approved"] = True
             if not st["approved"]:
                 raise OAuthError("authorization_pending", "Waiting for the user to authorize the PIN.")
             del self.pins[q["code"]]
@@ -451,15 +455,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pin-interval", type=int, default=2, help="seconds between token polls ecobee asks for")
     ap.add_argument("--approve-after", type=float, default=5, help="a PIN is 'entered' this long after issue")
     args = ap.parse_args(argv)
-    fake = FakeEcobee(pin_interval_s=args.pin_interval).start(args.port)
+    fake = FakeEcobee(pin_interval_s=args.pin_interval, auto_approve_s=args.approve_after).start(args.port)
     print(f"fake ecobee on http://{fake.host} (set ecobee.api_host: {fake.host})", flush=True)
     try:
-        while True:
-            time.sleep(0.5)
-            with fake.lock:
-                for st in fake.pins.values():
-                    if time.monotonic() - st["issued"] >= args.approve_after:
-                        st["approved"] = True
+        threading.Event().wait()
     except KeyboardInterrupt:
         fake.stop()
     return 0
