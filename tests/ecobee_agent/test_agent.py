@@ -21,7 +21,7 @@ def test_shed_sets_hold_renews_it_and_resumes_on_shed_false(fake, agent_config, 
     assert (p["holdType"], p["heatHoldTemp"], p["coolHoldTemp"]) == ("dateTime", 450, 920)  # the extremes
     end = datetime.strptime(f"{p['endDate']} {p['endTime']}", "%Y-%m-%d %H:%M:%S").replace(
         tzinfo=ZoneInfo("America/New_York"))
-    assert timedelta(seconds=4) <= end - t0 <= timedelta(seconds=8)  # ends hold_minutes ahead, local time
+    assert timedelta(seconds=4) <= end - t0 <= timedelta(seconds=10)  # ends hold_minutes ahead, local time
     assert fake.hold_of()["heatHoldTemp"] == 450
     s = state(user_probe, lambda s: s["shed"])
     assert s["hold"]["by"] == "circuitq" and s["shed_refused"] is None
@@ -43,11 +43,11 @@ def test_shed_sets_hold_renews_it_and_resumes_on_shed_false(fake, agent_config, 
 def test_lease_lapse_resumes_when_the_scheduler_goes_quiet(fake, agent_config, service_factory, scheduler, user_probe):
     service_factory("ecobee_agent", agent_config())
     state(user_probe, lambda s: s["connected"])
+    t_sent = time.monotonic()
     shed(scheduler, lease_s=1.5)
     wait(lambda: fake.hold_of(), what="hold")
-    t_set = time.monotonic()
     resume = wait(lambda: fake.calls("POST", "/1/thermostat", "resumeProgram"), what="resume after lapse")[0]
-    assert 1.2 <= resume["t"] - t_set <= 3.0  # at the lease's end, not at the hold's (30 s)
+    assert 1.4 <= resume["t"] - t_sent <= 4.0  # at the lease's end, not at the hold's (30 s)
     assert fake.hold_of() is None
     act = user_probe.on_topic(ACTIVITY, lambda m: "program resumed" in m.json()["message"]).json()
     assert "lease lapsed" in act["message"]
