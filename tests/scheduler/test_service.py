@@ -41,8 +41,12 @@ def test_scheduler_service_states_overrides_discovery_and_restart(config_factory
     ha.on_topic(f"homeassistant/sensor/{BASE}/kitchen_power/config")
     ha.on_topic(f"homeassistant/select/{BASE}/drm_aircon/config")
 
-    # a reading is reflected within milliseconds (kitchen observed running)
+    # a reading is reflected within milliseconds (kitchen observed running). The session broker
+    # may hold another test's retained Curb health: say the collector is healthy first.
     curb = probe_factory(broker, "curb_collector")
+    now = datetime.now(timezone.utc).isoformat()
+    curb.publish(topics.CURB_HEALTH.topic(BASE), {"state": "ok", "since": now}, retain=True)
+    curb.publish(topics.STATUS.topic(BASE, service="curb_collector"), "online", retain=True)
     mark = user_probe.mark()
     t0 = time.monotonic()
     curb.publish(topics.CURB_READING.topic(BASE), reading({"kitchen": 5000.0}), retain=True)
@@ -77,6 +81,9 @@ def test_scheduler_service_states_overrides_discovery_and_restart(config_factory
     assert st["reason"]["code"] == "override:on"
     user_probe.publish(load_set(WHN), "AUTO")
     user_probe.on_topic(load_state(WHN), lambda m: m.json()["reason"]["code"] == "blocked:always", since=mark)
+    for topic in (topics.CURB_READING.topic(BASE), topics.CURB_HEALTH.topic(BASE),
+                  topics.STATUS.topic(BASE, service="curb_collector")):
+        curb.publish(topic, b"", retain=True)  # leave the shared broker as we found it
 
 
 def test_a_retained_set_waiting_at_start_is_applied_once_and_cleared(config_factory, service_factory,
