@@ -107,15 +107,18 @@ class Calendars:
     def inside(self, name: str, now: datetime) -> bool:
         return self.status(name, now)[0]
 
-    def overlap_s(self, name: str, a: datetime, b: datetime) -> float:
-        """Seconds of [a, b) inside the calendar (b within a week of a)."""
-        total = 0.0
-        for s, e in self.spans(name, a.astimezone(self.tz).date()):
-            if e <= a:
-                continue
-            if s >= b:
-                break
-            total += (min(e, b) - max(s, a)).total_seconds()
+    def overlap_s(self, names, a: datetime, b: datetime) -> float:
+        """Seconds of [a, b) inside any of the calendars `names` (b within a week of a);
+        overlapping calendars are counted once."""
+        day = a.astimezone(self.tz).date()
+        ivs = sorted((max(s, a), min(e, b)) for n in names for s, e in self.spans(n, day) if e > a and s < b)
+        total, end = 0.0, None
+        for s, e in ivs:
+            if end is not None and s < end:
+                s = end
+            if e > s:
+                total += (e - s).total_seconds()
+                end = e
         return total
 
     def hhmm(self, when: datetime | None, now: datetime) -> str:

@@ -61,7 +61,7 @@ def force_runtime(st: m.State, lp: LoadPolicy, lt: m.LoadRt, now: datetime) -> V
     inside, end = cals.status(rt.window, now)
     if not inside or end is None or any(cals.inside(b, now) for b in lp.cfg.block):
         return None  # block windows still apply: the plan below counts them out
-    blocked = sum(cals.overlap_s(b, now, end) for b in lp.cfg.block)  # time it may not run
+    blocked = cals.overlap_s(lp.cfg.block, now, end)  # time it may not run before the deadline
     free = (end - now).total_seconds() - blocked
     slack = free - need - rt.margin_min * 60
     if slack > 0:

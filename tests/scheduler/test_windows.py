@@ -136,3 +136,10 @@ def test_solar_gate_without_fresh_solar_data_follows_the_stale_behaviour(stale, 
     sim.run(1200)
     assert sim.permitted(WHN) == permitted
     assert sim.code(WHN) == ("permitted" if permitted else "fallback:off")
+
+
+def test_overlap_counts_overlapping_calendars_once():
+    c = Calendars({"a": [Window.model_validate({"start": "10:00", "end": "14:00"})],
+                   "b": [Window.model_validate({"start": "12:00", "end": "16:00"})]}, NY)
+    a = datetime(2026, 7, 1, 9, 0, tzinfo=NY)
+    assert c.overlap_s(["a", "b"], a, a + timedelta(hours=6)) == 5 * 3600  # 10:00-15:00, not 4 h + 3 h
