@@ -51,10 +51,10 @@ class SimCloud:
     def overrides(self, fast: bool = True) -> dict:
         """Config changes that point every collector and agent at the fakes."""
         solar_sources = self.solar.sources()
-        if fast:
+        if fast:  # the Envoy is on the LAN: no budget to respect (the clouds keep theirs)
             for src in solar_sources:
-                if src["kind"] != "enlighten":
-                    src["poll_s"] = 5 if src["kind"] == "envoy" else 12
+                if src["kind"] == "envoy":
+                    src["poll_s"] = 5
         return {
             "curb": {"auth_host": self.curb.url, "api_host": self.curb.url,
                      **({"poll_s": 5} if fast else {})},
@@ -102,11 +102,17 @@ class SimFleet:
         self.broker: Broker | None = None
 
     def start(self) -> "SimFleet":
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> "SimFleet":
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.secrets_path = self.run_dir / "secrets.yaml"
-        if self.secrets_path.exists():
-            import yaml as _y
-            raw = _y.safe_load(self.secrets_path.read_text())
+        if self.secrets_path.exists():  # keep the passwords a user's phone app already has
+            raw = yaml.safe_load(self.secrets_path.read_text())
         else:
             raw = make_dev_secrets(self.secrets_path)
         self.secrets = Secrets.model_validate(raw)
