@@ -5,7 +5,10 @@
 - subscriptions restored on every (re)connect, reconnect with backoff (paho's own);
 - TCP_NODELAY on the socket: with Nagle on, a QoS 1 request/response costs ~88 ms on
   loopback instead of ~0.2 ms (../shared/reference/measured.md);
-- a handler that raises is reported on `<base>/error` and never stops the service.
+- a handler that raises is reported on `<base>/error` and never stops the service;
+- MQTT 5 with "retain as published" subscriptions: with 3.1.1 the broker clears the retain
+  flag on live delivery, so a retained command published while a service is connected
+  could not be told apart from a fresh one (and would replay as a ghost after reconnects).
 """
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from typing import Callable
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.subscribeoptions import SubscribeOptions
 from pydantic import BaseModel
 
 from . import topics
@@ -28,6 +32,10 @@ from .payloads import ErrorReport
 log = logging.getLogger(__name__)
 
 Handler = Callable[[str, bytes, bool], None]  # (topic, payload, retained)
+
+
+def _options(qos: int) -> SubscribeOptions:
+    return SubscribeOptions(qos=qos, retainAsPublished=True)
 
 
 class FleetClient:
@@ -59,7 +67,7 @@ class FleetClient:
         self._stopping = False
 
         cid = client_id or f"circuitq-{service}-{uuid.uuid4().hex[:6]}"
-        c = paho.Client(CallbackAPIVersion.VERSION2, client_id=cid, clean_session=True)
+        c = paho.Client(CallbackAPIVersion.VERSION2, client_id=cid, protocol=paho.MQTTv5)
         c.username_pw_set(cfg.username or service, password)
         c.will_set(self.status_topic, topics.OFFLINE, qos=1, retain=True)
         c.reconnect_delay_set(cfg.reconnect_min_s, cfg.reconnect_max_s)
@@ -75,7 +83,9 @@ class FleetClient:
     # ------------------------------------------------------------ lifecycle
     def start(self) -> None:
         """Connect in the background; paho keeps reconnecting with backoff."""
-        self.paho.connect_async(self.cfg.host, self.cfg.port, keepalive=self.cfg.keepalive_s)
+        # clean start: every (re)connect subscribes afresh, so no stale session queues commands.
+        self.paho.connect_async(self.cfg.host, self.cfg.port, keepalive=self.cfg.keepalive_s,
+                                clean_start=True)
         self.paho.loop_start()
 
     def stop(self, timeout_s: float = 2.0) -> None:
@@ -109,7 +119,7 @@ class FleetClient:
         with self._lock:
             filters = {f: q for f, q, _ in self._handlers}
         for f, q in filters.items():
-            client.subscribe(f, qos=q)
+            client.subscribe(f, options=_options(q))
         self.last_connected_mono = self.clock.monotonic()
         self.connected.set()
         for hook in self.on_connect_hooks:
@@ -145,7 +155,7 @@ class FleetClient:
         with self._lock:
             self._handlers.append((topic_filter, qos, handler))
         if self.connected.is_set():
-            self.paho.subscribe(topic_filter, qos=qos)
+            self.paho.subscribe(topic_filter, options=_options(qos))
 
     def publish(self, topic: str, payload: str | bytes, *, qos: int = 1, retain: bool = False):
         return self.paho.publish(topic, payload, qos=qos, retain=retain)

@@ -43,8 +43,7 @@ def test_lease_expiry_returns_relay_to_safe_state_renewal_keeps_it(config_factor
 def test_retained_command_is_refused_at_every_connect(config_factory, service_factory,
                                                        user_probe, probe_factory, broker):
     """A retained command replays whenever the agent (re)subscribes: ghost switching (Tasmota
-    #2140). It arrives with the retain flag set and is refused every time. (MQTT 3.1.1 clears the
-    flag on a retained publish forwarded live; that one is applied once, under its lease.)"""
+    #2140). It arrives with the retain flag set and is refused every time."""
     sched = probe_factory(broker, "scheduler")
     topic = relay_cmd("water_heater_south")
     sched.publish(topic, {"state": "off", "lease_s": 30, "id": "ghost"}, retain=True)
@@ -62,6 +61,25 @@ def test_retained_command_is_refused_at_every_connect(config_factory, service_fa
             assert agent.stop() == 0
     finally:
         sched.publish(topic, b"", retain=True)  # clear it for everyone else
+
+
+def test_retained_command_published_while_connected_is_refused(config_factory, service_factory,
+                                                               user_probe, probe_factory, broker):
+    """MQTT 3.1.1 would clear the retain flag on live delivery; the fleet subscribes with MQTT 5
+    "retain as published", so a retained command is refused even when it arrives live."""
+    cfg = config_factory(fast())
+    agent = start_agent(service_factory, cfg, user_probe)
+    sched = probe_factory(broker, "scheduler")
+    topic = relay_cmd("pool_pump")
+    mark = user_probe.mark()
+    sched.publish(topic, {"state": "off", "lease_s": 30, "id": "live-ghost"}, retain=True)
+    try:
+        err = user_probe.on_topic(ERROR, lambda m: m.json()["topic"] == topic, since=mark).json()
+        assert "retain" in err["error"] and "live-ghost" in err["payload"]
+        time.sleep(0.3)
+        assert on(cfg)["pool_pump"] is True and agent.alive()
+    finally:
+        sched.publish(topic, b"", retain=True)
 
 
 BAD = [
