@@ -6,55 +6,16 @@ client_id, client_secret). The Curb URLs are hard-coded in the collector (dreadp
 """
 from __future__ import annotations
 
-import ipaddress
 import re
-from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
 from .base import StrictModel
+from .endpoint import ApiHostAnyPort
 
 NAME_RX = r"^[a-z0-9_]+$"  # a circuitq circuit name is one MQTT topic level
 _SECRET_KEYS = {"username", "password", "client_id", "client_secret", "token", "access_token",
                 "refresh_token"}
-_HOST_RX = re.compile(r"^[A-Za-z0-9.\-]+$")
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def host_override(value: str) -> tuple[str, str]:
-    """(scheme, netloc) for a host override; raises ValueError with a sentence.
-
-    `app.example.com` or `https://app.example.com[:port]` -> https to that host;
-    `http://127.0.0.1:PORT` (loopback only) -> plain http, for the local fake server.
-    Paths, queries and user info are refused: the URL paths stay hard-coded.
-    """
-    text = value.strip()
-    if "://" not in text:
-        text = "https://" + text
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https"):
-        raise ValueError(f"{value!r}: scheme must be https (or http for 127.0.0.1)")
-    if parts.path not in ("", "/") or parts.query or parts.fragment or "@" in parts.netloc:
-        raise ValueError(f"{value!r}: give only a host (and port), no path, query or user")
-    host = parts.hostname or ""
-    if not host or not (_HOST_RX.match(host) or is_loopback(host)):
-        raise ValueError(f"{value!r}: not a host name")
-    try:
-        parts.port  # noqa: B018 - validates the port number
-    except ValueError:
-        raise ValueError(f"{value!r}: bad port") from None
-    if parts.scheme == "http" and not is_loopback(host):
-        raise ValueError(f"{value!r}: plain http is allowed only for a loopback address "
-                         f"(the local fake server); use https")
-    return parts.scheme, parts.netloc
 
 
 class CurbCircuitMap(StrictModel):
@@ -98,8 +59,9 @@ class CurbConfig(StrictModel):
     live_publish_s: float = Field(10, gt=0, description="live reading at most this often...")
     live_delta_w: float = Field(300, gt=0, description="...or at once on a change this big")
     live_stale_s: float = Field(15, gt=0, description="no live data this long -> REST again")
-    auth_host: str | None = None  # default energycurb.auth0.com
-    api_host: str | None = None  # default app.energycurb.com
+    # Stored as scheme://host[:port]; an https port is allowed on any host (a staging host).
+    auth_host: ApiHostAnyPort | None = None  # default energycurb.auth0.com
+    api_host: ApiHostAnyPort | None = None  # default app.energycurb.com
 
     @model_validator(mode="before")
     @classmethod
@@ -111,13 +73,6 @@ class CurbConfig(StrictModel):
                                  f"(curb: username, password, client_id, client_secret), "
                                  f"never in the config")
         return data
-
-    @field_validator("auth_host", "api_host")
-    @classmethod
-    def _host(cls, v: str | None) -> str | None:
-        if v is not None:
-            host_override(v)
-        return v
 
     @field_validator("circuits")
     @classmethod

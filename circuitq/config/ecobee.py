@@ -5,27 +5,16 @@ and `make demo` can point the agent at the local fake (plain http on loopback on
 """
 from __future__ import annotations
 
-import ipaddress
 import re
 from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from .base import StrictModel
+from .endpoint import ApiHostAnyPort, is_loopback
 
-ECOBEE_HOST = "api.ecobee.com"
+ECOBEE_URL = "https://api.ecobee.com"
 MIN_POLL_S = 180.0  # ecobee: poll thermostatSummary no more often than every 3 min
-
-
-def is_loopback(host: str) -> bool:
-    name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
-    name = name.strip("[]")
-    if name == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
 
 
 class ThermostatConfig(StrictModel):
@@ -62,8 +51,9 @@ class ThermostatConfig(StrictModel):
 
 
 class EcobeeConfig(StrictModel):
-    # host[:port] only; a loopback host (the fake) is spoken to over plain http.
-    api_host: str = ECOBEE_HOST
+    # host[:port]; a loopback host (the fake) is spoken to over plain http. Stored normalized
+    # as scheme://host[:port] (endpoint.py), which is the prefix of every request.
+    api_host: ApiHostAnyPort = ECOBEE_URL
     poll_s: float = Field(MIN_POLL_S, gt=0, description="thermostatSummary poll interval")
     scope: Literal["smartWrite", "smartRead"] = "smartWrite"
     timeout_s: float = Field(15, gt=0, description="per HTTP request")
@@ -74,15 +64,13 @@ class EcobeeConfig(StrictModel):
     @field_validator("poll_s")
     @classmethod
     def _poll(cls, v: float, info: ValidationInfo) -> float:
-        if v < MIN_POLL_S and not is_loopback(info.data.get("api_host", ECOBEE_HOST)):
+        if v < MIN_POLL_S and not is_loopback(info.data.get("api_host", ECOBEE_URL)):
             raise ValueError(f"ecobee asks for at most one poll per {MIN_POLL_S:.0f} s "
                              "(shorter intervals only against a local fake)")
         return v
 
     @model_validator(mode="after")
     def _check(self):
-        if not re.fullmatch(r"[A-Za-z0-9.\-]+(:\d{1,5})?|\[[0-9a-fA-F:]+\](:\d{1,5})?", self.api_host):
-            raise ValueError("api_host: host[:port] only (no scheme or path); the prefix is https://")
         for name in self.thermostats:
             if not re.fullmatch(r"[A-Za-z0-9_\-]+", name):
                 raise ValueError(f"thermostats: {name!r} must be letters, digits, _ or - (it is a topic level)")
@@ -90,5 +78,4 @@ class EcobeeConfig(StrictModel):
 
     @property
     def base_url(self) -> str:
-        scheme = "http" if is_loopback(self.api_host) else "https"
-        return f"{scheme}://{self.api_host}"
+        return self.api_host

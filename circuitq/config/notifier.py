@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from .base import StrictModel
+from .endpoint import ApiHostAnyPort
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # index = datetime.weekday()
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -117,8 +118,8 @@ class RetryConfig(StrictModel):
 
 class ProwlConfig(StrictModel):
     # Only the host can change (for the local fake); the https://<host>/publicapi/ prefix is
-    # fixed, and plain http is allowed only to a loopback host.
-    host: str = Field("api.prowlapp.com", pattern=r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[::1\](:\d{1,5})?$")
+    # fixed, and plain http is allowed only to a loopback host. Stored as scheme://host[:port].
+    host: ApiHostAnyPort = "https://api.prowlapp.com"
     application: str = Field("circuitq", min_length=1, max_length=256)
     timeout_s: float = Field(15, gt=0)
 

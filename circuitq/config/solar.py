@@ -14,16 +14,15 @@ host, and the scheme or port only for a loopback test fake.
 """
 from __future__ import annotations
 
-import ipaddress
 import math
 import re
 from pathlib import Path
 from typing import Annotated, Literal, Union
-from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
 from .base import StrictModel
+from .endpoint import ApiHost, LanHost
 
 # A month is 30.44 days; Enlighten plans are counted per calendar month.
 MONTH_S = 30.44 * 86400
@@ -32,39 +31,6 @@ MONTH_S = 30.44 * 86400
 ENLIGHTEN_PLANS = {"watt": (10, 1_000), "kilowatt": (50, 50_000),
                    "megawatt": (100, 300_000), "partner": (300, 1_500_000)}
 SAFE_EXECUTABLE = re.compile(r"^[A-Za-z0-9._/-]+$")  # dreadpi's whitelist, minus the space
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def parse_endpoint(value: str, *, lan: bool = False) -> str:
-    """`host`, `host:port` or `scheme://host[:port]` -> `scheme://host[:port]` (no path).
-
-    Cloud APIs (lan=False): https only, and no port, unless the host is loopback (a fake).
-    The Envoy (lan=True) is on the LAN by nature: any host, http allowed (old firmware).
-    """
-    text = value.strip()
-    parts = urlsplit(text if "://" in text else "https://" + text)
-    if parts.scheme not in ("http", "https"):
-        raise ValueError(f"{value!r}: scheme must be https (or http for a local test fake)")
-    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username or parts.password:
-        raise ValueError(f"{value!r}: give only a host (the API path prefix is fixed)")
-    try:
-        host, port = parts.hostname, parts.port
-    except ValueError:
-        raise ValueError(f"{value!r}: bad port") from None
-    if not host:
-        raise ValueError(f"{value!r}: no host")
-    if not lan and (parts.scheme == "http" or port is not None) and not _is_loopback(host):
-        raise ValueError(f"{value!r}: http and custom ports are only allowed for a loopback test fake")
-    netloc = f"[{host}]" if ":" in host else host
-    return f"{parts.scheme}://{netloc}" + (f":{port}" if port is not None else "")
 
 
 class _Source(StrictModel):
@@ -85,12 +51,7 @@ class EnlightenSource(_Source):
     system_id: str = Field(pattern=r"^[0-9]+$")
     plan: Literal["watt", "kilowatt", "megawatt", "partner"] = "watt"
     calls_per_month: int | None = Field(None, gt=0, description="override the plan's budget")
-    host: str = "https://api.enphaseenergy.com"
-
-    @field_validator("host")
-    @classmethod
-    def _host(cls, v: str) -> str:
-        return parse_endpoint(v)
+    host: ApiHost = "https://api.enphaseenergy.com"
 
     @property
     def monthly_budget(self) -> int:
@@ -119,12 +80,7 @@ class EnlightenSource(_Source):
 class EnvoySource(_Source):
     """The local Enphase IQ Gateway (Envoy), firmware >= 7 with a bearer token (secrets.envoy)."""
     kind: Literal["envoy"]
-    host: str = Field(description="LAN address, e.g. 192.168.1.50 or envoy.local")
-
-    @field_validator("host")
-    @classmethod
-    def _host(cls, v: str) -> str:
-        return parse_endpoint(v, lan=True)
+    host: LanHost = Field(description="LAN address, e.g. 192.168.1.50 or envoy.local")
 
     @property
     def interval_s(self) -> float:
@@ -135,12 +91,7 @@ class PvoutputSource(_Source):
     """pvoutput.org getstatus.jsp. Credentials: secrets.pvoutput."""
     kind: Literal["pvoutput"]
     requests_per_hour: int = Field(60, gt=0, description="60, or 300 in donation mode")
-    host: str = "https://pvoutput.org"
-
-    @field_validator("host")
-    @classmethod
-    def _host(cls, v: str) -> str:
-        return parse_endpoint(v)
+    host: ApiHost = "https://pvoutput.org"
 
     @property
     def interval_s(self) -> float:

@@ -9,7 +9,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from circuitq.config.curb import host_override
+from circuitq.config.endpoint import parse_endpoint
 
 AUTH_PREFIX = "https://energycurb.auth0.com"
 API_PREFIX = "https://app.energycurb.com"
@@ -19,10 +19,7 @@ USER_AGENT = "circuitq-curb-collector"
 
 
 def base_url(default: str, override: str | None) -> str:
-    if not override:
-        return default
-    scheme, netloc = host_override(override)
-    return f"{scheme}://{netloc}"
+    return parse_endpoint(override, any_port=True) if override else default
 
 
 class CurbError(Exception):

@@ -10,7 +10,6 @@ Answers (prowlapp.com/api.php):
 """
 from __future__ import annotations
 
-import ipaddress
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -18,6 +17,7 @@ from typing import Literal
 
 import requests
 
+from circuitq.config.endpoint import parse_endpoint
 from circuitq.payloads import Alert
 
 PATH = "/publicapi/add"
@@ -37,19 +37,9 @@ class Result:
     reset_at: datetime | None = None
 
 
-def _loopback(host: str) -> bool:
-    name = host[1:host.index("]")] if host.startswith("[") else host.rsplit(":", 1)[0]
-    if name == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
-
-
 def add_url(host: str) -> str:
     """https://<host>/publicapi/add; plain http only for a loopback host (the local fake)."""
-    return f"{'http' if _loopback(host) else 'https'}://{host}{PATH}"
+    return parse_endpoint(host, any_port=True) + PATH
 
 
 def clip(text: str, limit: int) -> str:

@@ -9,7 +9,8 @@ import pytest
 from pydantic import ValidationError
 
 from circuitq.clock import FakeClock
-from circuitq.config.curb import CurbConfig, host_override
+from circuitq.config.curb import CurbConfig
+from circuitq.config.endpoint import parse_endpoint
 from circuitq.config.secrets import CurbSecrets
 from services.curb_collector.api import CurbApi
 from services.curb_collector.auth import CurbAuth, TokenStore
@@ -37,7 +38,7 @@ def test_host_override_changes_only_the_host(value, expected):
 ])
 def test_host_override_refuses_paths_and_plain_http_off_loopback(value, why):
     with pytest.raises(ValueError, match=why):
-        host_override(value)
+        parse_endpoint(value, any_port=True)
     with pytest.raises(ValidationError, match=why):
         CurbConfig(api_host=value)
 

@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from circuitq.config.solar import SolarConfig, parse_endpoint
+from circuitq.config.endpoint import parse_endpoint
+from circuitq.config.solar import SolarConfig
 from services.solar_collector.core import (BadData, NoData, Sample, SourceState, Unreachable, check_sample,
                                            next_delay, record, refresh_health, select)
 from services.solar_collector.sources.enlighten import parse_summary, rate_limit_until
