@@ -6,9 +6,7 @@ and whenever the API answers 401; a refused refresh token falls back to the pass
 """
 from __future__ import annotations
 
-import json
 import logging
-import os
 import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -17,6 +15,7 @@ import requests
 
 from circuitq.clock import Clock
 from circuitq.config.secrets import CurbSecrets
+from circuitq.state import read_json, write_json_atomic
 
 from .transport import AUDIENCE, TOKEN_PATH, ApiError, AuthRejected, RateLimited, error_text, retry_after
 
@@ -44,23 +43,14 @@ class TokenStore:
 
     def load(self) -> Token | None:
         try:
-            return Token(**json.loads(self.path.read_text(encoding="utf-8")))
-        except FileNotFoundError:
-            return None
+            data = read_json(self.path)  # missing: None; not JSON: set aside, None
+            return Token(**data) if data is not None else None
         except (OSError, ValueError, TypeError) as exc:
             log.warning("ignoring unreadable token file %s: %s", self.path, exc)
             return None
 
     def save(self, token: Token) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(asdict(token), f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o600)  # in case tmp existed with a wider mode
-        os.replace(tmp, self.path)
+        write_json_atomic(self.path, asdict(token))
 
 
 class _RefreshRefused(Exception):

@@ -1,40 +1,21 @@
 """Files under cfg.state_dir: the ecobee tokens (secret, mode 600) and the holds we set.
 
-Both are written atomically (temp file in the same directory, fsync, os.replace), so a
-crash mid-write leaves the previous file, never a torn one.
+Both are written atomically by circuitq.state (temp file in the same directory, fsync,
+os.replace), so a crash mid-write leaves the previous file, never a torn one.
 """
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 import threading
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 
+from circuitq.state import read_json, write_json_atomic
+
 from .decide import OurHold
 
 TOKENS_FILE = "ecobee_tokens.json"
 HOLDS_FILE = "ecobee_holds.json"
-
-
-def write_private(path: Path, data: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # created 0600
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=1)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 @dataclass(frozen=True)
@@ -63,7 +44,7 @@ class TokenStore:
                 return None
             if mtime != self._mtime:
                 try:
-                    d = json.loads(self.path.read_text(encoding="utf-8"))
+                    d = read_json(self.path)
                     self._tokens = Tokens(d["access_token"], d["refresh_token"], float(d.get("expires_at", 0)),
                                           d.get("scope", ""))
                 except (OSError, ValueError, KeyError, TypeError):
@@ -73,7 +54,7 @@ class TokenStore:
 
     def save(self, tokens: Tokens) -> None:
         with self._lock:
-            write_private(self.path, {**asdict(tokens), "saved_at": datetime.now().astimezone().isoformat()})
+            write_json_atomic(self.path, {**asdict(tokens), "saved_at": datetime.now().astimezone().isoformat()})
             self._tokens, self._mtime = tokens, self.path.stat().st_mtime_ns
 
 
@@ -90,10 +71,8 @@ class HoldStore:
 
     def load(self) -> dict[str, OurHold]:
         try:
-            raw = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return {}
-        except (OSError, ValueError):
+            raw = read_json(self.path, {})
+        except OSError:
             return {}
         out = {}
         for name, d in raw.items():
@@ -106,7 +85,7 @@ class HoldStore:
         return out
 
     def save(self, holds: dict[str, OurHold]) -> None:
-        write_private(self.path, {
+        write_json_atomic(self.path, {
             name: {"heat": h.heat, "cool": h.cool, "end": h.end.isoformat(), "end_local": h.end_local,
                    "set_at": h.set_at.isoformat(),
                    "confirmed_end": h.confirmed_end.isoformat() if h.confirmed_end else None}

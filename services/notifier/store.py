@@ -1,22 +1,20 @@
 """The notifier's state file: outbox, de-dup memory and rule timers, written atomically.
 
-One JSON file under cfg.state_dir, replaced with tmp + fsync + os.replace so that a crash
-(kill -9, power cut) leaves either the old or the new file, never half of one. Mode 600: the
-alert texts describe the house.
+One JSON file under cfg.state_dir, written by circuitq.state (tmp + fsync + os.replace, mode
+600: the alert texts describe the house), so that a crash (kill -9, power cut) leaves either
+the old or the new file, never half of one.
 """
 from __future__ import annotations
 
-import json
-import logging
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from circuitq.state import read_json, set_aside, write_json_atomic
 
 from .outbox import Outbox
 from .policy import KeyState
 from .rules import RuleState
 
-log = logging.getLogger(__name__)
 VERSION = 1
 
 
@@ -39,25 +37,16 @@ class NotifierState:
 
 
 def save(path: Path, state: NotifierState) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(state.to_json(), f, indent=1)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    write_json_atomic(path, state.to_json())
 
 
 def load(path: Path) -> NotifierState:
     """The saved state; a missing file is a fresh start, a corrupt one is kept aside and logged."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return NotifierState.from_json(data)
-    except FileNotFoundError:
+    data = read_json(path)  # not JSON: already set aside
+    if data is None:
         return NotifierState()
+    try:
+        return NotifierState.from_json(data)
     except (ValueError, KeyError, TypeError) as exc:
-        bad = path.with_name(path.name + ".bad")
-        os.replace(path, bad)
-        log.error("%s is unreadable (%s); kept as %s, starting with an empty outbox", path, exc, bad)
+        set_aside(path, f"not a notifier state: {exc!r}")
         return NotifierState()

@@ -13,8 +13,8 @@ import hashlib
 from datetime import datetime
 
 from circuitq.config import ConfigError
+from circuitq.state import read_json, write_json_atomic
 
-from .. import store
 from ..core import (AuthError, BadData, RateLimited, Sample, SourceError, TokenRejected,
                     epoch_to_dt, next_minute, next_month, parse_watts)
 from ..http import make_session, request, server_trouble
@@ -67,7 +67,11 @@ class Enlighten:
         self.path = ctx.state_path(f"solar_{src.label}.json")
         self.session = make_session(src.retries)
         self.pause_until: datetime | None = None
-        self.state = store.load(self.path)
+        try:
+            self.state = read_json(self.path, {})
+        except OSError as exc:  # unreadable: start from the secrets rather than crash
+            self.log.warning("cannot read %s (%s); starting from the secrets file", self.path, exc)
+            self.state = {}
         self._adopt_secrets()
 
     # ------------------------------------------------------------ token state
@@ -82,11 +86,11 @@ class Enlighten:
             self.state = {"refresh_token": self.sec.refresh_token, "seed_sha": _sha(self.sec.refresh_token),
                           "code_sha": st.get("code_sha"), "last_call": st.get("last_call")}
         if self.state != st:
-            store.save(self.path, self.state)
+            write_json_atomic(self.path, self.state)
 
     def _save(self, **changes) -> None:
         self.state.update(changes)
-        store.save(self.path, self.state)
+        write_json_atomic(self.path, self.state)
 
     def first_delay(self, now: datetime) -> float:
         waits = [0.0]
