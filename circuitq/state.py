@@ -59,12 +59,17 @@ def set_aside(path: Path | str, reason: str) -> Path | None:
     return bad
 
 
-def read_json(path: Path | str, default: Any = None) -> Any:
+def read_json(path: Path | str, default: Any = None, *, expect: type = dict) -> Any:
+    """The file's JSON if its top level is an `expect` (every state file is an object)."""
     path = Path(path)
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return default
     except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
         set_aside(path, f"not valid JSON: {exc}")
         return default
+    if not isinstance(data, expect):
+        set_aside(path, f"top level is {type(data).__name__}, not {expect.__name__}")
+        return default
+    return data

@@ -55,3 +55,11 @@ def test_corrupt_file_is_set_aside_with_a_warning(tmp_path, caplog):
     assert "solar_enlighten.json" in caplog.text and "kept as" in caplog.text
     write_json_atomic(path, {"refresh_token": "r3"})  # the next save starts a good file
     assert read_json(path) == {"refresh_token": "r3"}
+
+
+@pytest.mark.parametrize("text", ["[]", "null", "42", '"x"'])
+def test_a_file_of_the_wrong_shape_is_set_aside_not_crashed_on(tmp_path, text):
+    path = tmp_path / "outbox.json"
+    path.write_text(text)
+    assert read_json(path, {"fresh": True}) == {"fresh": True}
+    assert not path.exists() and (tmp_path / "outbox.json.bad").read_text() == text

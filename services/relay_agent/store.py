@@ -3,11 +3,11 @@
 Songle SRD relays are good for ~100,000 operations: the count is the budget's odometer."""
 from __future__ import annotations
 
-import json
 import logging
-import os
 from datetime import datetime
 from pathlib import Path
+
+from circuitq.state import read_json, write_json_atomic
 
 from .core import Wear
 
@@ -17,11 +17,11 @@ VERSION = 1
 
 def load(path: Path) -> dict[str, dict[str, Wear]]:
     try:
-        data = json.loads(Path(path).read_text())
-    except FileNotFoundError:
-        return {}
-    except (OSError, ValueError) as exc:
+        data = read_json(path)  # not JSON: kept as <name>.bad for a person, with a warning
+    except OSError as exc:
         log.error("%s unreadable (%s): switch counts start again from 0", path, exc)
+        return {}
+    if data is None:
         return {}
     out: dict[str, dict[str, Wear]] = {}
     for kind, outputs in (data.get("outputs") or {}).items():
@@ -44,11 +44,4 @@ def save(path: Path, wear: dict[str, dict[str, Wear]]) -> None:
                       "events": [t.isoformat() for t in w.events], "operations": w.operations}
                for name, w in outputs.items()}
         for kind, outputs in wear.items()}}
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w") as f:
-        json.dump(data, f, indent=1)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    write_json_atomic(path, data, private=False)  # wear counts are not secret

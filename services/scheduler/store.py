@@ -5,11 +5,11 @@ never restarts from zero (a restart must not reset the 20 h hot-water guarantee)
 """
 from __future__ import annotations
 
-import json
 import logging
-import os
 from datetime import date, datetime
 from pathlib import Path
+
+from circuitq.state import read_json, write_json_atomic
 
 from . import model as m
 
@@ -68,25 +68,20 @@ def restore(st: m.State, data: dict, now: datetime) -> list[str]:
 
 
 def save(path: Path, st: m.State, now: datetime) -> None:
-    """Write tmp + fsync + os.replace: a crash leaves the old file or the new one, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(dump(st, now), f, indent=1)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    """Atomically: a crash leaves the old file or the new one, never half (circuitq.state)."""
+    write_json_atomic(path, dump(st, now))
 
 
 def load(path: Path, st: m.State, now: datetime) -> list[str]:
+    existed = path.exists()
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return []
-    except (OSError, ValueError) as exc:
+        data = read_json(path)  # not JSON: set aside as <name>.bad, with a warning
+    except OSError as exc:
         log.warning("%s: unreadable saved state (%s); starting fresh", path, exc)
         return [f"unreadable saved state: {exc}"]
-    if not isinstance(data, dict) or data.get("version") != VERSION:
+    if data is None:
+        return [f"unreadable saved state (kept as {path.name}.bad); starting fresh"] if existed else []
+    if data.get("version") != VERSION:
         return ["saved state has another version; starting fresh"]
     try:
         return restore(st, data, now)
