@@ -1,0 +1,55 @@
+"""Memory and start-up of each service: the whole fleet on one small machine (a Pi 4 has 1-8 GiB).
+
+The six services started together as in the demo (SimFleet, 2 cores shared); RSS and PSS read
+from /proc once all are online, and the time from spawning them to each one's `online`.
+"""
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+from circuitq import SERVICES
+from sim.fleet import SimFleet
+from tests.mqtt_probe import Probe
+
+
+def _kib(pid: int, key: str) -> int:
+    path = f"/proc/{pid}/smaps_rollup" if key == "Pss" else f"/proc/{pid}/status"
+    for line in Path(path).read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def run() -> list[tuple[str, str]]:
+    rows = []
+    with tempfile.TemporaryDirectory() as d:
+        fleet = SimFleet(Path(d), port=None, services=()).start()  # broker and fake clouds
+        try:
+            fleet.authorize_ecobee()
+            phone = Probe(fleet.port, "user", fleet.secrets.mqtt_users["user"])
+            phone.subscribe("circuitq/+/status")
+            t0 = time.monotonic()
+            for name in SERVICES:
+                fleet.procs[name] = fleet._spawn(name)
+            for name in SERVICES:
+                m = phone.on_topic(f"circuitq/{name}/status", lambda m: m.text == "online", timeout=30)
+                rows.append((f"{name}: spawn -> online", f"{(m.t - t0) * 1000:.0f} ms"))
+            time.sleep(5)  # let each settle (first polls, first decisions)
+            total_rss = total_pss = 0
+            for name, proc in fleet.procs.items():
+                rss, pss = _kib(proc.pid, "VmRSS"), _kib(proc.pid, "Pss")
+                total_rss += rss
+                total_pss += pss
+                rows.append((f"{name}: memory", f"RSS {rss / 1024:.1f} MiB, PSS {pss / 1024:.1f} MiB"))
+            rows.append(("all six services", f"RSS {total_rss / 1024:.0f} MiB, PSS {total_pss / 1024:.0f} MiB"))
+            phone.close()
+        finally:
+            fleet.stop()
+    return rows
+
+
+if __name__ == "__main__":
+    for name, value in run():
+        print(f"{name}: {value}")
