@@ -8,7 +8,6 @@ tests/test_catalogue.py fails when the committed file differs from what this ren
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 

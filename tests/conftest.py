@@ -2,18 +2,16 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-import yaml
 
 from circuitq.config import Secrets
 from sim.broker import Broker
+from sim.fleet import deep_update, write_fleet_config
 from sim.secrets import make_dev_secrets
 from tests.mqtt_probe import Probe
 
@@ -73,31 +71,10 @@ def user_probe(probe_factory, broker):
 
 
 def write_config(path: Path, broker: Broker | None, secrets_path: Path, state_dir: Path,
-                 overrides: dict | None = None, base: Path = EXAMPLE) -> Path:
-    """The example config with the broker, secrets and state pointed at this test."""
-    data = yaml.safe_load(base.read_text())
-    run = state_dir / "run"
-    data["state_dir"] = str(state_dir)
-    data["secrets_file"] = str(secrets_path)
-    if broker is not None:
-        data.setdefault("mqtt", {})["port"] = broker.port
-        data["mqtt"]["host"] = "127.0.0.1"
-    ra = data.setdefault("relay_agent", {})
-    ra["backend"] = "sim"
-    ra["sim_state_file"] = str(run / "gpio.json")
-    ra["lock_file"] = str(run / "relay_agent.lock")
-    deep_update(data, overrides or {})
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return path
-
-
-def deep_update(dst: dict, src: dict) -> dict:
-    for k, v in src.items():
-        if isinstance(v, dict) and isinstance(dst.get(k), dict):
-            deep_update(dst[k], v)
-        else:
-            dst[k] = v
-    return dst
+                 overrides: dict | None = None) -> Path:
+    """The example config with the broker, secrets, state and sim GPIO pointed at this test."""
+    return write_fleet_config(path, state_dir / "run", broker.port if broker else 1883, secrets_path,
+                              None, deep_update({"state_dir": str(state_dir)}, overrides or {}))
 
 
 @pytest.fixture

@@ -1,18 +1,15 @@
 """FleetClient against the real broker and ACL: availability, wills, resubscribe, errors."""
 from __future__ import annotations
 
-import json
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
 
 from circuitq import SERVICES
-from circuitq import topics as t
 from circuitq.config.mqtt import MqttConfig
 from circuitq.mqtt import FleetClient
 from tests.mqtt_probe import Probe

@@ -5,7 +5,6 @@ import os
 import stat
 from pathlib import Path
 
-import yaml
 from pydantic import Field
 
 from .base import StrictModel

@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 from circuitq import topics
+from sim.fleet import deep_update
 
 BASE = "circuitq"
 RELAYS = ("water_heater_north", "water_heater_south", "pool_pump")
@@ -22,16 +23,7 @@ def fast(**extra) -> dict:
         "relays": {n: dict(NO_LIMITS) for n in RELAYS},
         "drm_outputs": {"aircon": {"min_dwell_s": 0, "max_changes_per_hour": 100, "max_lease_s": 60}},
     }
-    return deep(base, extra)
-
-
-def deep(dst: dict, src: dict) -> dict:
-    for k, v in src.items():
-        if isinstance(v, dict) and isinstance(dst.get(k), dict):
-            deep(dst[k], v)
-        else:
-            dst[k] = v
-    return dst
+    return deep_update(base, extra)
 
 
 def sim_file(cfg_path: Path) -> Path:

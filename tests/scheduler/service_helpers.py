@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 from circuitq import topics
+from sim.fleet import deep_update
 
 BASE = "circuitq"
 NO_LIMITS = {"min_on_s": 0, "min_off_s": 0, "max_starts_per_hour": 100, "max_lease_s": 60}
@@ -26,16 +27,7 @@ def fast_house(**extra) -> dict:
                       "calendars": {"always": ALWAYS}},
         "loads": {"water_heater_north": {"block": ["always"], "force": [], "min_on_s": 0, "min_off_s": 0}},
     }
-    return _deep(over, extra)
-
-
-def _deep(dst: dict, src: dict) -> dict:
-    for k, v in src.items():
-        if isinstance(v, dict) and isinstance(dst.get(k), dict):
-            _deep(dst[k], v)
-        else:
-            dst[k] = v
-    return dst
+    return deep_update(over, extra)
 
 
 def load_state(name: str) -> str:
