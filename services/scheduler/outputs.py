@@ -15,7 +15,12 @@ def apply(st: m.State, now: datetime, decisions: dict, out: list, wake: list, co
         if not lp.controllable:
             w = f" at {lt.power_w:.0f} W" if lt.power_w is not None and st.curb.fresh else ""
             state = "running" if lt.running else "idle"
-            p, code, text, until = True, f"observed:{state}", f"observed only: {state}{w}", None
+            settling = ""
+            if lt.pending_level is not None:  # a change that has not yet held for debounce_s
+                due = lt.pending_since + lp.debounce
+                settling = (f", {'starting' if lt.pending_level else 'stopping'}? "
+                            f"(counts if it holds until {pol.calendars.hhmm(due, now)})")
+            p, code, text, until = True, f"observed:{state}", f"observed only: {state}{w}{settling}", None
         else:
             p, code, text, until = decisions[name]
         if p != lt.permitted:
