@@ -22,6 +22,7 @@ APPLY = {
     m.Solar: sensing.on_solar,
     m.SourceHealth: sensing.on_health,
     m.CollectorStatus: sensing.on_status,
+    m.AgentOnline: sensing.on_agent_online,
     m.RelayFeedback: sensing.on_relay,
     m.ThermostatFeedback: sensing.on_thermostat,
     m.DrmFeedback: sensing.on_drm_feedback,

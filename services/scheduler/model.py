@@ -53,6 +53,12 @@ class CollectorStatus:
 
 
 @dataclass(slots=True)
+class AgentOnline:
+    """An output agent (relay_agent, ecobee_agent) came online: it may have missed commands."""
+    agent: str
+
+
+@dataclass(slots=True)
 class RelayFeedback:
     relay: str
     level: str

@@ -55,6 +55,22 @@ def on_status(st: m.State, now: datetime, ev: m.CollectorStatus, out: list) -> N
     getattr(st, ev.source).online = ev.online
 
 
+# Which load kinds each output agent serves (DRM outputs live on the relay agent).
+AGENT_KINDS = {"relay_agent": ("relay",), "ecobee_agent": ("thermostat",)}
+
+
+def on_agent_online(st: m.State, now: datetime, ev: m.AgentOnline, out: list) -> None:
+    """Re-send its standing commands now rather than at the next renewal (up to lease/3 late):
+    a command published while the agent was restarting reached nobody."""
+    kinds = AGENT_KINDS.get(ev.agent, ())
+    for lp in st.policy.loads.values():
+        if lp.kind in kinds:
+            st.loads[lp.name].cmd_state = None
+    if ev.agent == "relay_agent":
+        for d in st.drm.values():
+            d.cmd_mode = None
+
+
 def on_relay(st: m.State, now: datetime, ev: m.RelayFeedback, out: list) -> None:
     for lp in st.policy.loads.values():
         if lp.kind == "relay" and lp.target == ev.relay:

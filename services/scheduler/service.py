@@ -15,7 +15,7 @@ from circuitq import payloads as p
 from circuitq import topics as t
 from circuitq.service import ServiceContext
 
-from . import discovery, store
+from . import discovery, sensing, store
 from . import model as m
 from .core import decide
 from .overrides import OverrideError, parse
@@ -48,6 +48,8 @@ class SchedulerService:
         sub(t.SOLAR_HEALTH.filter(self.base), self._typed(p.Health, lambda tp, h: self._health("solar", h)))
         for svc in SOURCES:
             sub(t.STATUS.topic(self.base, service=svc), self._status)
+        for agent in sensing.AGENT_KINDS:
+            sub(t.STATUS.topic(self.base, service=agent), self._agent_status)
         sub(t.RELAY_STATE.filter(self.base), self._typed(p.RelayState, self._relay))
         sub(t.DRED_STATE.filter(self.base), self._typed(p.DrmState, self._dred))
         sub(t.ECOBEE_STATE.filter(self.base), self._typed(p.ThermostatState, self._thermostat))
@@ -158,6 +160,10 @@ class SchedulerService:
     def _status(self, topic: str, payload: bytes, retained: bool) -> None:
         svc = t.STATUS.match(self.base, topic)["service"]
         self.decide(m.CollectorStatus(SOURCES[svc], payload.decode(errors="replace").strip() == t.ONLINE))
+
+    def _agent_status(self, topic: str, payload: bytes, retained: bool) -> None:
+        if payload.decode(errors="replace").strip() == t.ONLINE:
+            self.decide(m.AgentOnline(t.STATUS.match(self.base, topic)["service"]))
 
     def _relay(self, topic: str, r: p.RelayState) -> None:
         self.decide(m.RelayFeedback(t.RELAY_STATE.match(self.base, topic)["relay"], r.level))

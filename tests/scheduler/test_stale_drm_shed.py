@@ -206,3 +206,26 @@ def test_a_drm_output_can_queue_like_a_load():
     sim.observed["kitchen"] = 0
     sim.run(600)
     assert sim.st.drm["aircon"].mode == 0
+
+
+def test_an_agent_coming_online_gets_its_standing_commands_at_once():
+    """A command published while the relay or ecobee agent was restarting reached nobody:
+    when the agent's status turns online the scheduler re-sends, instead of waiting up to a
+    third of a lease for the next renewal."""
+    cfg = config({WHN: relay(50), "heat_pump_north": observed(90, 2800), "dryer": observed(5, 350),
+                  "kitchen": observed(1, 4000), "heat_pump_south": SHED},
+                 drm=DRM, scheduler={"max_running": 3, "lease_s": 600})
+    sim = Sim(cfg, NOW, solar=500)
+    sim.observed["heat_pump_north"] = 3500
+    sim.run(300)
+    assert sim.cmds(m.ShedCmd)[-1][1].shed is True
+    mark = sim.now
+    sim.run(10)
+    assert not sim.cmds(m.RelayCmd, since=mark + timedelta(seconds=1))  # nothing due yet
+    sim.event(m.AgentOnline("relay_agent"))
+    relay_now = [c for t, c in sim.cmds(m.RelayCmd, since=sim.now)]
+    drm_now = [c for t, c in sim.cmds(m.DrmCmd, since=sim.now)]
+    assert [c.relay for c in relay_now] == [WHN] and len(drm_now) == 1
+    assert not sim.cmds(m.ShedCmd, since=sim.now)  # not the ecobee agent's business
+    sim.event(m.AgentOnline("ecobee_agent"))
+    assert [c.shed for t, c in sim.cmds(m.ShedCmd, since=sim.now)] == [True]
