@@ -76,6 +76,12 @@ class Dashboard:
                 r = s.get("reason") or {}
                 rows.append(f"{t.split('/')[2]:<20} {s.get('mode', '?'):<5} {str(s.get('running', '?')):<8} "
                             f"{r.get('code', '')}: {r.get('text', '')}")
+        for t in topics:
+            if t.startswith("circuitq/drm/") and t.endswith("/state"):
+                s = self._json(t) or {}
+                r = s.get("reason") or {}
+                rows.append(f"{'DRED ' + t.split('/')[2]:<20} {s.get('mode', '?'):<5} DRM{s.get('drm_mode', '?'):<5} "
+                            f"{r.get('code', '')}: {r.get('text', '')}")
         relays = []
         for t in topics:
             if t.startswith("circuitq/relay/") and t.endswith("/state"):
