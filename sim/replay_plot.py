@@ -13,6 +13,7 @@ from .replay_engine import ReplayResult  # noqa: E402
 
 COLORS = {"production": "#f2a900", "consumption": "#1f4e9c", "permitted": "#b7e4b0",
           "forced": "#f7c59f", "running": "#1b7a2e", "drm": "#8e44ad"}
+LONG_SPAN_S = 4 * 86400  # beyond 4 days the power panel shows hourly means
 DRM_ORDER = [0, 3, 2, 1]  # least to most restrictive, bottom to top
 DRM_LABEL = {0: "DRM0 normal", 3: "DRM3 ≤75 %", 2: "DRM2 ≤50 %", 1: "DRM1 off"}
 
@@ -22,6 +23,20 @@ def _steps(log: list[tuple], end, value) -> tuple[list, list]:
     xs = [e[0] for e in log] + [end]
     ys = [value(e) for e in log]
     return xs, ys + ys[-1:]
+
+
+def _power_kw(series: list[tuple], bucket_s: int) -> tuple[list, list, list]:
+    """(times, production kW, consumption kW), averaged over bucket_s if bucket_s > 0."""
+    if not bucket_s:
+        return [r[0] for r in series], [(r[1] or 0.0) / 1000 for r in series], [r[2] / 1000 for r in series]
+    sums: dict[int, list] = {}
+    for t, p, c in series:
+        acc = sums.setdefault(int(t.timestamp()) // bucket_s, [t, 0.0, 0.0, 0])
+        acc[1] += p or 0.0
+        acc[2] += c
+        acc[3] += 1
+    rows = list(sums.values())
+    return [r[0] for r in rows], [r[1] / r[3] / 1000 for r in rows], [r[2] / r[3] / 1000 for r in rows]
 
 
 def plot(res: ReplayResult, path: str, title: str = "") -> None:
@@ -34,12 +49,14 @@ def plot(res: ReplayResult, path: str, title: str = "") -> None:
     fig, axes = plt.subplots(rows, 1, sharex=True, figsize=(14, 2.2 + 0.75 * rows),
                              gridspec_kw={"height_ratios": ratios, "hspace": 0.12})
     top = axes[0]
-    ts = [s[0] for s in res.series]
-    prod = [(s[1] or 0.0) / 1000 for s in res.series]  # kW
-    cons = [s[2] / 1000 for s in res.series]  # kW, sum of the recorded (what-if) circuits
-    top.fill_between(ts, prod, step="post", color=COLORS["production"], alpha=0.45, label="solar production")
+    span_s = (res.end - res.start).total_seconds()
+    bucket_s = 3600 if span_s > LONG_SPAN_S else 0  # a month of minutes would be a solid blob
+    ts, prod, cons = _power_kw(res.series, bucket_s)
+    avg = ", hourly mean" if bucket_s else ""
+    top.fill_between(ts, prod, step="post", color=COLORS["production"], alpha=0.45,
+                     label=f"solar production{avg}")
     top.step(ts, cons, where="post", color=COLORS["consumption"], lw=0.9,
-             label="circuits total" + ("" if res.as_recorded else " (what-if)"))
+             label="circuits total" + ("" if res.as_recorded else " (what-if)") + avg)
     top.set_ylabel("kW")
     top.grid(alpha=0.3)
     mode = "as recorded" if res.as_recorded else "what-if: loads draw only while permitted"
