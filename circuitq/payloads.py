@@ -13,8 +13,12 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 
 class Inbound(BaseModel):
-    """A payload we accept from another process: strict, typos are errors."""
-    model_config = ConfigDict(extra="forbid")
+    """A payload we accept from another process: strict, typos are errors.
+
+    json.loads accepts NaN and Infinity; no command means either (an infinite lease would
+    otherwise pass `gt=0`), so they are refused here for every inbound model.
+    """
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class Outbound(BaseModel):
