@@ -52,6 +52,7 @@ class ReplayResult:
     elapsed_s: float = 0.0  # the whole replay, reading the file included
     core_s: float = 0.0  # inside decide() only
     circuits_seen: set = field(default_factory=set)
+    gaps: list[tuple] = field(default_factory=list)  # (last sample, next sample) > reading_timeout_s apart
 
 
 def run_replay(cfg: CircuitqConfig, rows: Iterable[Sample | RowError], as_recorded: bool = False,
@@ -105,6 +106,8 @@ def run_replay(cfg: CircuitqConfig, rows: Iterable[Sample | RowError], as_record
             skip(f"line {s.line}: timestamp {s.ts.isoformat()} is not after the previous row's "
                  f"{res.end.isoformat()} (rows must be in time order; duplicates are skipped)")
             continue
+        if res.end is not None and s.ts - res.end > pol.reading_timeout:  # the core goes stale here
+            res.gaps.append((res.end, s.ts))
         if st is None:
             st = new_state(cfg, s.ts)
             pol = st.policy
@@ -157,6 +160,14 @@ def _warn_missing(res: ReplayResult, st: m.State) -> None:
     for name, lp in pol.loads.items():
         if lp.circuit not in res.circuits_seen:
             res.warnings.append(f"no data for circuit {lp.circuit!r}: load {name} never reads as running")
+    known = set(res.cfg.curb.circuits if res.cfg.curb else ()) | {lp.circuit for lp in pol.loads.values()}
+    for c in sorted(res.circuits_seen - known):
+        res.warnings.append(f"column {c!r} is not a circuit of this config: it only adds to the total")
+    if res.gaps:
+        longest = max(res.gaps, key=lambda g: g[1] - g[0])
+        res.warnings.append(f"{len(res.gaps)} gap(s) in the data longer than reading_timeout_s, replayed as "
+                            f"stale Curb data; the longest {(longest[1] - longest[0]).total_seconds() / 3600:.1f} h "
+                            f"from {longest[0].astimezone(pol.tz):%Y-%m-%d %H:%M}")
     has_solar = any(p is not None for _, p, _ in res.series)
     if pol.uses_solar and not has_solar:
         res.warnings.append("no production_w in the data: solar gates follow each load's stale "

@@ -134,6 +134,8 @@ def _jsonl_sample(path: Path, line: int, text: str) -> Sample:
 def open_readings(path: str | Path) -> tuple[list[str], Iterator[Sample | RowError]]:
     """Pick the reader by extension: .csv or .jsonl (also .json / .ndjson)."""
     path = Path(path)
+    if not path.is_file():
+        raise RowError(f"{path}: no such file")
     ext = path.suffix.lower()
     if ext == ".csv":
         return read_csv(path)
