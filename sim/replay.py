@@ -38,7 +38,8 @@ def format_text(s: dict, tz) -> str:
              f"{s['skipped_rows']} skipped"]
     lines += [f"  warning: {w}" for w in s["warnings"]]
     lines.append("")
-    lines.append(f"{'load':<20} {'permitted':>9} {'running':>8} {'starts':>6}  longest off vs max_off_h")
+    if s["loads"]:
+        lines.append(f"{'load':<20} {'permitted':>9} {'running':>8} {'starts':>6}  longest off vs max_off_h")
     for name, ld in s["loads"].items():
         limit = "(no limit)" if ld["max_off_h"] is None else \
             f"/ {ld['max_off_h']:g} h {'ok' if ld['max_off_ok'] else 'EXCEEDED'}"

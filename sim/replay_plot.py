@@ -75,7 +75,7 @@ def plot(res: ReplayResult, path: str, title: str = "") -> None:
         ax.set_ylabel(name.replace("_", " "), rotation=0, ha="right", va="center", fontsize=9)
         ax.grid(axis="x", alpha=0.3)
     handles, _ = top.get_legend_handles_labels()
-    handles += [Patch(color=COLORS["permitted"], label="load permitted"),
+    handles += [] if not loads else [Patch(color=COLORS["permitted"], label="load permitted"),
                 Patch(color=COLORS["forced"], label="load forced on (window, guarantee, runtime)"),
                 Patch(color=COLORS["running"], label="load running (measured)")]
     top.legend(handles=handles, loc="upper left", fontsize=8, ncol=5, framealpha=0.95)
