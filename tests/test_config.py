@@ -102,3 +102,12 @@ def test_service_exits_2_on_bad_config_without_touching_anything(tmp_path, servi
     assert r.returncode == 2, r.stderr
     assert "relays.pool_pump.colour: unknown key" in r.stderr
     assert not (tmp_path / "gpio.json").exists()
+
+
+def test_infinite_or_nan_settings_are_refused(tmp_path):
+    f = tmp_path / "house.yaml"
+    f.write_text("relays:\n  pool_pump:\n    pin: 13\n    max_lease_s: .inf\n    min_on_s: .nan\n")
+    with pytest.raises(ConfigError) as e:
+        load_config(f, env={})
+    assert "line 4: relays.pool_pump.max_lease_s: Input should be a finite number" in str(e.value)
+    assert "line 5: relays.pool_pump.min_on_s" in str(e.value)

@@ -7,7 +7,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 
 class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=False, populate_by_name=True)
+    # YAML reads .inf and .nan as floats; no setting means either.
+    model_config = ConfigDict(extra="forbid", frozen=False, populate_by_name=True, allow_inf_nan=False)
 
 
 def _yaml_onoff(v):
