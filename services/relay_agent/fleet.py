@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ValidationError, field_validator
 
 from circuitq.config import CircuitqConfig
 from circuitq.config.relays import DrmOutputConfig, RelayConfig
@@ -41,6 +41,18 @@ def drm_limits(dc: DrmOutputConfig, wiring: DrmWiring) -> Limits:
         max_lease_s=dc.max_lease_s)
 
 
+class StrictDrmCommand(DrmCommand):
+    """DrmCommand as the agent accepts it: pydantic matches Literal[0, 1, 2, 3] by equality even
+    in strict mode, so JSON `true` became mode 1 (DRM1: compressor off) and 2.0 mode 2."""
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _integer_only(cls, v: Any) -> Any:
+        if type(v) is not int:  # bool is an int subclass: refused too
+            raise ValueError(f"must be an integer mode (0, 1, 2, 3), not {type(v).__name__} {v!r}")
+        return v
+
+
 @dataclass(frozen=True)
 class Kind:
     """What differs between relays and DRM outputs, as data."""
@@ -59,7 +71,7 @@ def _check_mode(fleet: "Fleet", name: str, mode: Any) -> None:
 
 KINDS: dict[str, Kind] = {
     "relay": Kind("relays", RelayCommand, lambda c: c.state, lambda f, n, v: None),
-    "drm": Kind("drm_outputs", DrmCommand, lambda c: c.mode, _check_mode),
+    "drm": Kind("drm_outputs", StrictDrmCommand, lambda c: c.mode, _check_mode),
 }
 
 

@@ -98,3 +98,36 @@ def test_garbage_through_the_broker_switches_nothing_and_the_agent_stays_up(
                         len([x for x in user_probe.messages[mark:] if x.topic == error]) >= len(batch), timeout=10)
     assert pins(cfg) == before and agent.alive()
     assert not [m for m in user_probe.messages[mark:] if m.topic == topics.ACTIVITY.topic("circuitq")]
+
+
+# JSON spellings that pydantic (even strict) coerces to a valid value. A DRM mode is a number a
+# person reads off the standard; `true` is not mode 1 (compressor off) and 2.0 is not mode 2.
+COERCED = [
+    ("drm", "aircon", b'{"mode": true, "lease_s": 30, "id": "b"}', "mode"),
+    ("drm", "aircon", b'{"mode": false, "lease_s": 30, "id": "b"}', "mode"),
+    ("drm", "aircon", b'{"mode": 2.0, "lease_s": 30, "id": "f"}', "mode"),
+    ("drm", "aircon", b'{"mode": 3, "lease_s": NaN, "id": "n"}', "lease_s"),
+    ("drm", "aircon", b'{"mode": 3, "lease_s": Infinity, "id": "i"}', "lease_s"),
+    ("drm", "aircon", b'{"mode": 3, "lease_s": 1e400, "id": "i"}', "lease_s"),
+    ("relay", "pool_pump", b'{"state": "off", "lease_s": -0.0, "id": "z"}', "lease_s"),
+    ("relay", "pool_pump", b'{"state": "off", "lease_s": "30", "id": "s"}', "lease_s"),
+    ("relay", "pool_pump", b'{"state": "off", "lease_s": true, "id": "t"}', "lease_s"),
+]
+
+
+def test_coerced_json_values_are_refused_naming_the_field():
+    import pytest
+    from circuitq.config import CircuitqConfig
+    cfg = CircuitqConfig.model_validate({  # direct wiring: mode 1 is wired, so only the type can refuse it
+        "relays": {"pool_pump": {"pin": 13, "min_on_s": 0}},
+        "drm_outputs": {"aircon": {"wiring": "direct", "min_dwell_s": 0,
+                                   "relays": {"drm1": {"pin": 20}, "drm2": {"pin": 21}, "drm3": {"pin": 26}}}}})
+    for kind, name, payload, field in COERCED:
+        clock = FakeClock()
+        now = Now(clock.monotonic(), clock.now())
+        fleet = Fleet(cfg, now)
+        before = snapshot(fleet)
+        with pytest.raises(CommandError) as err:
+            fleet.command(kind, name, payload, False, now)
+        assert field in str(err.value), (payload, str(err.value))
+        assert snapshot(fleet) == before, payload
