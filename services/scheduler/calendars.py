@@ -111,13 +111,17 @@ class Calendars:
         """Seconds of [a, b) inside any of the calendars `names` (b within a week of a);
         overlapping calendars are counted once."""
         day = a.astimezone(self.tz).date()
-        ivs = sorted((max(s, a), min(e, b)) for n in names for s, e in self.spans(n, day) if e > a and s < b)
+        # as POSIX seconds: two datetimes in the same zone subtract as wall-clock times, which
+        # is an hour off across a DST change (a 00:00-06:00 block lasts 7 h on fall-back night)
+        a_s, b_s = a.timestamp(), b.timestamp()
+        ivs = sorted((max(s.timestamp(), a_s), min(e.timestamp(), b_s))
+                     for n in names for s, e in self.spans(n, day) if e > a and s < b)
         total, end = 0.0, None
         for s, e in ivs:
             if end is not None and s < end:
                 s = end
             if e > s:
-                total += (e - s).total_seconds()
+                total += e - s
                 end = e
         return total
 

@@ -10,7 +10,7 @@ deciding); keep a `copy.deepcopy` yourself if you need snapshots.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from . import drm, outputs, sensing
 from . import model as m
@@ -31,6 +31,9 @@ APPLY = {
 
 
 def decide(now: datetime, st: m.State, event) -> tuple[m.State, list]:
+    # in UTC: `end - now` with both in site.timezone would be a wall-clock difference, an
+    # hour off on DST days (runtime plans, holds); any aware `now` is accepted
+    now = now.astimezone(timezone.utc)
     out: list = []
     for ev in (event.events if type(event) is m.Batch else (event,)):
         if type(ev) is m.Override:
