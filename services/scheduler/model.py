@@ -230,7 +230,8 @@ class State:
     drm: dict[str, DrmRt]
     curb: Source = field(default_factory=Source)
     solar: Source = field(default_factory=Source)
-    circuits: dict[str, float] = field(default_factory=dict)
+    circuits: dict[str, float] = field(default_factory=dict)  # latest watts, incl. briefly missing
+    circuit_seen: dict[str, datetime] = field(default_factory=dict)  # circuit -> last reading with it
     solar_w: float | None = None
     solar_samples: deque = field(default_factory=deque)  # (ts, w) for the rolling average
     solar_sum: float = 0.0

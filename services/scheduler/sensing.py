@@ -13,10 +13,17 @@ def on_reading(st: m.State, now: datetime, ev: m.Reading, out: list) -> None:
     if src.ts != ev.ts:
         src.ts_changed_at = now
     src.at, src.ts, src.flagged_stale = now, ev.ts, ev.stale
-    st.circuits = ev.circuits
     pol = st.policy
+    seen = st.circuit_seen
+    for c in ev.circuits:
+        seen[c] = now
+    # A circuit missing from one reading is not 0 W (a kitchen at 6 kW would "stop" and let a
+    # water heater start): keep its last value until it has been missing reading_timeout_s.
+    kept = {c: w for c, w in st.circuits.items()
+            if c not in ev.circuits and now - seen.get(c, now) <= pol.reading_timeout}
+    st.circuits = {**kept, **ev.circuits} if kept else ev.circuits
     for circuit, names in pol.by_circuit.items():
-        w = ev.circuits.get(circuit)
+        w = st.circuits.get(circuit)
         for n in names:
             st.loads[n].power_w = w
     if pol.solar_from_curb and ev.production_w is not None:
