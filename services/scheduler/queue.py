@@ -79,7 +79,9 @@ def allocate(st: m.State, now: datetime, wants: dict, curb_ok: bool) -> dict[str
         lt = st.loads[name]
         if w[0] == "override":
             res[name] = w[1:]
-            if w[1] and lt.running:
+            if w[1] and not lt.permitted:  # a user's start counts: the next one waits settle_s
+                st.last_grant_at = now
+            if w[1] and not idle(lt):  # its slot from the start, not only once it draws (as forced)
                 take(name)
         elif w[0] == "forced":
             grant(name, w[1], w[2], w[3], gap=w[1] != "forced:guarantee")

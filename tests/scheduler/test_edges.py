@@ -1,4 +1,5 @@
-"""Edge cases a user would notice: a circuit missing from a reading."""
+"""Edge cases a user would notice: a circuit missing from a reading, a user's ON racing a
+queue start."""
 
 from services.scheduler import model as m
 
@@ -32,3 +33,48 @@ def test_a_circuit_missing_for_longer_than_the_reading_timeout_is_unknown():
     sim.run(300)  # not seen for longer than reading_timeout_s: no longer assumed running
     assert sim.st.loads["kitchen"].power_w is None and not sim.st.loads["kitchen"].running
     assert sim.permitted(WHN)
+
+
+def test_a_users_on_takes_its_slot_so_a_queue_start_does_not_stack_on_it():
+    # max_running 1, watt budget 5000 W: a user turns the water heater ON half a minute before
+    # the pool pump's hours open. The heater draws from the next reading on; the pump must not
+    # start meanwhile and then be held on by its minimum run time, over the slot and the budget.
+    cfg = config({WHN: relay(50, nominal_w=4500, block=["b"]), POOL: relay(10, only=["day"], min_on_s=900)},
+                 scheduler={"max_running": 1, "max_w": 5000,
+                            "calendars": {"day": [{"start": "12:00", "end": "18:00"}],
+                                          "b": [{"start": "11:00", "end": "13:00"}]}})
+    sim = Sim(cfg, at("2026-07-01T11:50:10"))  # readings at hh:mm:10
+    sim.demand = {WHN: 4500, POOL: 1500}
+    sim.run_until(at("2026-07-01T11:59:30"))
+    assert sim.on() == set()
+    sim.override(WHN, "on", minutes=60)
+    sim.run(600)
+    assert sim.on() == {WHN}
+    assert sim.code(POOL) == "queued"
+    assert not [t for t, s in sim.relay_switches(POOL) if s == "on"]
+
+
+def test_a_users_on_that_draws_nothing_frees_the_slot_after_the_settle_time():
+    cfg = config({WHN: relay(50), POOL: relay(10)}, scheduler={"max_running": 1})
+    sim = Sim(cfg, at("2026-07-01T12:00"))
+    sim.demand = {WHN: 0, POOL: 1500}  # the heater's thermostat is satisfied
+    sim.override(WHN, "on", minutes=120)
+    sim.run(600)
+    assert sim.permitted(WHN) and sim.permitted(POOL)
+
+
+def test_a_users_on_counts_as_a_start_so_a_second_start_waits_the_settle_time():
+    cfg = config({WHN: relay(50, block=["b"]), POOL: relay(10, only=["day"])},
+                 scheduler={"max_running": 2, "settle_s": 120,
+                            "calendars": {"day": [{"start": "12:00", "end": "18:00"}],
+                                          "b": [{"start": "11:00", "end": "13:00"}]}})
+    sim = Sim(cfg, at("2026-07-01T11:50:10"))
+    sim.demand = {WHN: 4500, POOL: 1500}
+    sim.run_until(at("2026-07-01T11:59:30"))
+    sim.override(WHN, "on", minutes=60)
+    sim.run(31)  # 12:00:01: the pump's hours opened 90 s after the heater's start
+    assert sim.code(POOL) == "waiting:start_gap" and not sim.permitted(POOL)
+    sim.run(120)
+    assert sim.on() == {WHN, POOL}
+    ons = [t for t, s in sim.relay_switches(POOL) if s == "on"]
+    assert ons == [at("2026-07-01T12:01:30")]
