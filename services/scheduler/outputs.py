@@ -49,6 +49,11 @@ def apply(st: m.State, now: datetime, decisions: dict, out: list, wake: list, co
         for t in (until, lt.next_change, lt.until):
             if t is not None and t > now and (nc is None or t < nc):
                 nc = t
+        if lt.mode == "auto":  # a permitted load changes when a block window begins, too
+            for cal in lp.calendars:
+                t = pol.calendars.status(cal, now)[1]
+                if t is not None and t > now and (nc is None or t < nc):
+                    nc = t
         lt.next_change = nc
         if nc is not None:
             wake.append(nc)

@@ -33,6 +33,7 @@ class LoadPolicy:
     force_rules: tuple = ()  # only the rules this load's config uses (rules.py tables)
     block_rules: tuple = ()
     window_rules: tuple = ()
+    calendars: tuple = ()  # every calendar its rules read: its boundaries may change the decision
 
 
 class Policy:
@@ -75,6 +76,9 @@ class Policy:
         from .rules import applicable
         for lp in self.loads.values():
             lp.force_rules, lp.block_rules, lp.window_rules = applicable(lp.cfg)
+            lc = lp.cfg
+            lp.calendars = tuple(sorted(set(lc.block) | set(lc.only) | set(lc.force)
+                                        | {g.window for g in (lc.solar, lc.runtime) if g}))
         # circuits each load reads: a reading updates only these
         self.by_circuit: dict[str, list[str]] = {}
         for lp in self.loads.values():

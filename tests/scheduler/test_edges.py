@@ -1,5 +1,6 @@
 """Edge cases a user would notice: a circuit missing from a reading, a user's ON racing a
-queue start."""
+queue start, next_change of a permitted load."""
+import pytest
 
 from services.scheduler import model as m
 
@@ -78,3 +79,20 @@ def test_a_users_on_counts_as_a_start_so_a_second_start_waits_the_settle_time():
     assert sim.on() == {WHN, POOL}
     ons = [t for t, s in sim.relay_switches(POOL) if s == "on"]
     assert ons == [at("2026-07-01T12:01:30")]
+
+
+@pytest.mark.parametrize("start, code, change", [
+    ("2026-07-01T12:00", "permitted", "2026-07-01T14:00"),     # permitted: until peak begins
+    ("2026-07-01T15:00", "blocked:peak", "2026-07-01T19:00"),  # blocked: until peak ends
+    ("2026-07-01T08:00", "blocked:outside", "2026-07-01T10:00"),
+])
+def test_next_change_says_when_a_window_will_change_the_decision(start, code, change):
+    cals = {"peak": [{"start": "14:00", "end": "19:00"}], "day": [{"start": "10:00", "end": "22:00"}]}
+    cfg = config({WHN: relay(50, block=["peak"], only=["day"])}, scheduler={"calendars": cals})
+    sim = Sim(cfg, at(start))
+    sim.demand = {WHN: 4500}
+    sim.run(60)
+    assert sim.code(WHN) == code
+    assert sim.st.loads[WHN].next_change == at(change)
+    published = [c.state for _, c in sim.cmds(m.PublishLoad) if c.load == WHN][-1]
+    assert published["next_change"] == at(change)
