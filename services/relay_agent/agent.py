@@ -25,6 +25,10 @@ EXIT_LOCKED = 3
 STATE_FILE = "relay_agent.json"
 COMMAND_TOPICS = {"relay": (topics.RELAY_COMMAND, "relay"), "drm": (topics.DRED_COMMAND, "output")}
 STATE_TOPICS = {"relay": (topics.RELAY_STATE, "relay"), "drm": (topics.DRED_STATE, "output")}
+# A pin that reads back unlike the level the core decided (a write that raised, a DRM plan cut
+# short) is written again this often, seconds: the core already counts the output as switched,
+# so without this a failed release would leave a relay on past its lease, forever.
+RETRY_S = 1.0
 
 
 def build(ctx: ServiceContext) -> "RelayAgent":
@@ -52,6 +56,7 @@ class RelayAgent:
         self.timer = None
         self.broker_lost = False
         self.faults: set[str] = set()
+        self.unsettled: set[tuple[str, str]] = set()  # outputs whose pins are not yet as decided
         self.watchdog = Watchdog(lambda: self.loop.heartbeat, ctx.clock.monotonic, self.ra.watchdog_s,
                                  self._on_stall)
 
@@ -77,7 +82,7 @@ class RelayAgent:
     def shutdown(self) -> None:
         self.watchdog.stop()
         with self.lock:
-            self._apply(self.fleet.fallback_all(self.now(), "safe:shutdown"))
+            self._apply(self.fleet.fallback_all(self.now(), "safe:shutdown"))  # re-asserts too
             infos = self._publish_states(force=True)
         for info in infos:
             try:
@@ -132,27 +137,59 @@ class RelayAgent:
     # ---------------------------------------------------------------- applying decisions
     def _apply(self, switches) -> None:
         """Write the pins for the fleet's switches, then persist, publish, re-arm the timer."""
-        now = self.ctx.clock.now()
-        for kind, sw in switches:
-            self._write(kind, sw)
-            self.log.info("%s %s: %s -> %s (%s)", kind, sw.name, sw.old, sw.new, sw.cause)
-        if switches:
-            self._save()
-            for kind, sw in switches:
-                self._send(topics.ACTIVITY, activity(kind, sw, now))
-        self._publish_states()
-        self._reschedule()
-
-    def _write(self, kind: str, sw) -> None:
         try:
-            self.hw.write(kind, sw.name, sw.new)
-        except Exception:  # the read-back in the published state shows the fault
-            self.log.exception("%s %s: GPIO write failed", kind, sw.name)
+            now = self.ctx.clock.now()
+            for kind, sw in switches:
+                self._write(kind, sw.name, sw.new)
+                self.log.info("%s %s: %s -> %s (%s)", kind, sw.name, sw.old, sw.new, sw.cause)
+            if switches:
+                self._save()
+                for kind, sw in switches:
+                    self._send(topics.ACTIVITY, activity(kind, sw, now))
+            self._reassert()
+            self._publish_states()
+        finally:  # whatever failed above, the next lease end / eligible_at must still fire
+            self._reschedule()
+
+    def _write(self, kind: str, name: str, value) -> bool:
+        try:
+            self.hw.write(kind, name, value)
+            return True
+        except Exception:  # retried by _reassert; the read-back in the state shows the fault
+            self.log.exception("%s %s: GPIO write failed", kind, name)
+            return False
+
+    def _read(self, kind: str, name: str):
+        try:
+            return self.hw.read(kind, name)
+        except Exception:
+            self.log.exception("%s %s: GPIO read-back failed", kind, name)
+            return None  # unknown: never equal to a decided level, so it is written again
+
+    def _reassert(self) -> None:
+        """Write again every output whose pins read back unlike the core's decided level.
+
+        Not a new decision (the switch was decided, counted and limited already): only the
+        pins catching up. A DRM output is planned from its read-back, so the rest of a cut
+        short transition still passes only through the old or the new mode."""
+        for kind, name, core in self.fleet.all():
+            if self._read(kind, name) == core.value:
+                self.unsettled.discard((kind, name))
+                continue
+            if (kind, name) not in self.unsettled:
+                self.log.error("%s %s: pins read back unlike %s; writing again every %.0f s",
+                               kind, name, core.value, RETRY_S)
+            self.unsettled.add((kind, name))
+            if self._write(kind, name, core.value) and self._read(kind, name) == core.value:
+                self.unsettled.discard((kind, name))
 
     def _reschedule(self) -> None:
         if self.timer is not None:
             self.timer.cancel()
         deadline = self.fleet.next_deadline()
+        if self.unsettled:
+            retry = self.ctx.clock.monotonic() + RETRY_S
+            deadline = retry if deadline is None else min(deadline, retry)
         # A timer at the next lease end / eligible_at, not polling; +1 ms so `now` is past it.
         self.timer = None if deadline is None else self.loop.call_at(deadline + 0.001, self._on_timer)
 
@@ -170,7 +207,11 @@ class RelayAgent:
     def _publish_states(self, force: bool = False) -> list:
         infos = []
         for kind, name, core in self.fleet.all():
-            state = self._state(kind, name, core)
+            try:
+                state = self._state(kind, name, core)
+            except Exception:  # no read-back, no state: never publish the command as the level
+                self.log.exception("%s %s: cannot read back the pins for its state", kind, name)
+                continue
             self._check_readback(name, state.reason.code == "fault:readback")
             payload = state.model_dump_json()
             if not force and self.published.get((kind, name)) == payload:
@@ -212,7 +253,8 @@ class RelayAgent:
     def _apply_safe_from_watchdog(self) -> None:
         switches = self.fleet.fallback_all(self.now(), "safe:watchdog")
         for kind, sw in switches:
-            self._write(kind, sw)
+            self._write(kind, sw.name, sw.new)
+        self._reassert()  # the stalled loop may have died half-way through a write
         self._save()
         infos = self._publish_states(force=True)  # only if connected: publishes nothing it can't
         for info in infos:

@@ -31,8 +31,16 @@ class SimGPIO(GPIODriver):
     def write(self, ch: Channel, level: int) -> None:
         if ch.bcm not in self.levels:
             raise RuntimeError(f"GPIO{ch.bcm} ({ch.name}) written before setup")
+        # The file is the simulated wire (sim/house.py reads it): a write that cannot reach it
+        # raises and leaves the level unchanged, like a real driver whose write failed, so the
+        # read-back tells the truth and the agent writes again.
+        old = self.levels[ch.bcm]
         self.levels[ch.bcm] = int(level)
-        self._dump()
+        try:
+            self._dump()
+        except BaseException:
+            self.levels[ch.bcm] = old
+            raise
 
     def read(self, ch: Channel) -> int:
         return self.levels[ch.bcm]
