@@ -71,11 +71,11 @@ def evaluate(st: m.State, now: datetime, out: list, wake: list, commanding: bool
             d.mode, d.since = mode, now
         d.code, d.text, d.next_change = code, text, nxt
         if commanding:
-            lease = pol.drm_lease[name]
-            if d.cmd_mode != mode or d.cmd_at is None or now >= d.cmd_at + pol.renew:
+            lease, renew = pol.drm_lease[name], pol.drm_renew[name]
+            if d.cmd_mode != mode or d.cmd_at is None or now >= d.cmd_at + renew:
                 out.append(m.DrmCmd(name, mode, lease))
                 d.cmd_mode, d.cmd_at = mode, now
-            wake.append(d.cmd_at + pol.renew)
+            wake.append(d.cmd_at + renew)
         if d.until is not None:
             wake.append(d.until)
         sig = (d.mode, code, d.override, d.until, nxt, None if w is None else round(w / 50))

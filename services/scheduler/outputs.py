@@ -72,7 +72,7 @@ def apply(st: m.State, now: datetime, decisions: dict, out: list, wake: list, co
 
 
 def _command(st, lp, lt: m.LoadRt, now: datetime, out: list, wake: list) -> None:
-    renew = st.policy.renew
+    renew = lp.renew  # a third of the lease actually asked for (capped by the relay's max_lease_s)
     if lp.kind == "relay":
         want = "on" if lt.permitted else "off"
         if lt.cmd_state != want or now >= lt.cmd_at + renew:

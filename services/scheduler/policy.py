@@ -29,6 +29,7 @@ class LoadPolicy:
     min_on: timedelta
     min_off: timedelta  # max(policy, hard): the first moment the relay agent would allow it
     lease_s: float
+    renew: timedelta  # lease_s / 3 of its own (possibly capped) lease
     max_starts_per_hour: int | None = None  # the relay agent's switching budget, respected here
     force_rules: tuple = ()  # only the rules this load's config uses (rules.py tables)
     block_rules: tuple = ()
@@ -45,7 +46,6 @@ class Policy:
         self.tz = cfg.site.tz
         self.calendars = Calendars(s.calendars, self.tz, cfg.site.country, cfg.site.subdivision)
         self.settle = timedelta(seconds=s.settle_s)
-        self.renew = timedelta(seconds=s.lease_s / 3)
         self.grace = timedelta(seconds=s.startup_grace_s)
         d = s.data
         self.reading_timeout = timedelta(seconds=d.reading_timeout_s)
@@ -72,7 +72,7 @@ class Policy:
                 hard_min_on_s=hard_on, hard_min_off_s=hard_off,
                 min_on=timedelta(seconds=lc.min_on_s),
                 min_off=timedelta(seconds=max(lc.min_off_s, hard_off)),
-                lease_s=lease, max_starts_per_hour=starts)
+                lease_s=lease, renew=timedelta(seconds=lease / 3), max_starts_per_hour=starts)
         from .rules import applicable
         for lp in self.loads.values():
             lp.force_rules, lp.block_rules, lp.window_rules = applicable(lp.cfg)
@@ -84,6 +84,7 @@ class Policy:
         for lp in self.loads.values():
             self.by_circuit.setdefault(lp.circuit, []).append(lp.name)
         self.drm_lease = {n: min(s.lease_s, cfg.drm_outputs[n].max_lease_s) for n in s.drm}
+        self.drm_renew = {n: timedelta(seconds=v / 3) for n, v in self.drm_lease.items()}
         self.drm_loads = {lp.target: lp.name for lp in self.loads.values() if lp.kind == "drm"}
         # calendars in use, for wake-ups at their boundaries
         used = set()

@@ -229,3 +229,20 @@ def test_an_agent_coming_online_gets_its_standing_commands_at_once():
     assert not sim.cmds(m.ShedCmd, since=sim.now)  # not the ecobee agent's business
     sim.event(m.AgentOnline("ecobee_agent"))
     assert [c.shed for t, c in sim.cmds(m.ShedCmd, since=sim.now)] == [True]
+
+
+def test_a_lease_capped_by_the_relay_is_renewed_at_a_third_of_the_capped_lease():
+    # lease_s 3600 but the relay and the DRED accept at most 600 s: renewing every 1200 s
+    # would let each lease lapse for 10 minutes (heater off, DRED to its safe state)
+    cfg = config({WHN: relay(50)}, drm=DRM, scheduler={"lease_s": 3600})
+    cfg.relays[WHN].max_lease_s = 600
+    cfg.drm_outputs["aircon"].max_lease_s = 600
+    sim = Sim(cfg, NOW, solar=500)
+    sim.feeding = False
+    sim.event(m.Tick())
+    sim.run(2 * 3600)
+    for kind, who in ((m.RelayCmd, lambda c: c.relay == WHN), (m.DrmCmd, lambda c: True)):
+        cmds = [(t, c) for t, c in sim.cmds(kind) if who(c)]
+        assert all(c.lease_s == 600 for _, c in cmds)
+        gaps = [(b - a).total_seconds() for (a, _), (b, _) in zip(cmds, cmds[1:])]
+        assert gaps and max(gaps) <= 201
