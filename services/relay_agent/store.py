@@ -4,8 +4,10 @@ Songle SRD relays are good for ~100,000 operations: the count is the budget's od
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from pathlib import Path
+from typing import Literal, Union
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, NonNegativeInt, StrictInt, ValidationError
 
 from circuitq.state import read_json, write_json_atomic
 
@@ -13,6 +15,18 @@ from .core import Wear
 
 log = logging.getLogger(__name__)
 VERSION = 1
+
+
+class _Entry(BaseModel):
+    """One output's saved wear. Read before any pin is set up, so anything odd in the file (an
+    older version, a hand edit) must be refused here, entry by entry: a naive timestamp or an
+    unhashable value reaching the core would crash every start and leave the pins unmanaged."""
+    model_config = ConfigDict(extra="ignore")
+    value: Union[Literal["on", "off"], StrictInt, None] = None  # relay level or DRM mode
+    switch_count: NonNegativeInt = 0
+    since: AwareDatetime | None = None
+    events: list[AwareDatetime] = []
+    operations: dict[str, NonNegativeInt] = {}
 
 
 def load(path: Path) -> dict[str, dict[str, Wear]]:
@@ -24,16 +38,22 @@ def load(path: Path) -> dict[str, dict[str, Wear]]:
     if data is None:
         return {}
     out: dict[str, dict[str, Wear]] = {}
-    for kind, outputs in (data.get("outputs") or {}).items():
+    kinds = data.get("outputs") or {}
+    if not isinstance(kinds, dict):
+        log.error("%s: 'outputs' is not an object, ignored", path)
+        return {}
+    for kind, outputs in kinds.items():
+        if not isinstance(outputs, dict):
+            log.error("%s: outputs.%s is not an object, ignored", path, kind)
+            continue
         for name, w in outputs.items():
             try:
-                out.setdefault(kind, {})[name] = Wear(
-                    value=w.get("value"), switch_count=int(w.get("switch_count", 0)),
-                    since=datetime.fromisoformat(w["since"]) if w.get("since") else None,
-                    events=tuple(datetime.fromisoformat(t) for t in w.get("events", ())),
-                    operations={str(r): int(n) for r, n in (w.get("operations") or {}).items()})
-            except (TypeError, ValueError, AttributeError) as exc:
+                e = _Entry.model_validate(w)
+            except ValidationError as exc:
                 log.error("%s: bad entry %s.%s (%s), ignored", path, kind, name, exc)
+                continue
+            out.setdefault(kind, {})[name] = Wear(e.value, e.switch_count, e.since, tuple(e.events),
+                                                  dict(e.operations))
     return out
 
 
