@@ -9,6 +9,7 @@ import sys
 import threading
 
 from circuitq import topics
+from circuitq.config import ConfigError
 from circuitq.payloads import Alert
 from circuitq.service import ServiceContext
 
@@ -17,7 +18,7 @@ from .core import CommandError, Now
 from .fleet import Fleet
 from .gpio import make_driver
 from .hardware import Hardware, check_wirings, resolve_channels
-from .lockfile import AlreadyRunning, InstanceLock
+from .lockfile import AlreadyRunning, InstanceLock, LockUnavailable
 from .state import activity, drm_state, relay_state
 from .watchdog import Watchdog
 
@@ -40,6 +41,8 @@ def build(ctx: ServiceContext) -> "RelayAgent":
     except AlreadyRunning as exc:
         print(f"relay_agent: {exc}", file=sys.stderr)
         raise SystemExit(EXIT_LOCKED)
+    except LockUnavailable as exc:  # exit 2 like any config error, before any pin
+        raise ConfigError(f"relay_agent.lock_file: {exc}") from None
     hw = Hardware(relays, drm, wirings, make_driver(ctx.cfg.relay_agent))
     return RelayAgent(ctx, hw, lock)
 

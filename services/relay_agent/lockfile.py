@@ -10,14 +10,22 @@ class AlreadyRunning(RuntimeError):
     pass
 
 
+class LockUnavailable(RuntimeError):
+    """The lock file cannot be created at all (a config or volume problem, not a second instance)."""
+
+
 class InstanceLock:
     def __init__(self, path: Path):
         self.path = Path(path)
         self.fd: int | None = None
 
     def acquire(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:  # read-only mount, missing volume: no lock, so no pins either
+            raise LockUnavailable(f"cannot create the lock file {self.path}: "
+                                  f"{exc.strerror or exc}; refusing to start, no pin touched") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:

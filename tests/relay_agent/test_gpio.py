@@ -214,3 +214,14 @@ def test_watchdog_stays_quiet_while_the_loop_runs(tmp_path, secrets_path):
     runner.join(2)
     agent.shutdown()
     assert codes == []
+
+
+def test_lock_file_that_cannot_be_created_is_a_clear_error_before_any_pin(tmp_path, secrets_path, capsys):
+    blocker = tmp_path / "not_a_dir"
+    blocker.write_text("")  # the lock's directory cannot exist (a read-only mount behaves alike)
+    cfg = write_config(tmp_path / "c.yaml", None, secrets_path, tmp_path / "state",
+                       {**NO_BROKER, "relay_agent": {"lock_file": str(blocker / "relay_agent.lock")}})
+    assert run("relay_agent", build, ["--config", str(cfg)]) == 2
+    err = capsys.readouterr().err
+    assert "relay_agent.lock_file" in err and str(blocker / "relay_agent.lock") in err
+    assert not load_config(cfg).relay_agent.sim_state_file.exists(), "a pin was set up without the lock"
