@@ -158,6 +158,8 @@ class DataHealth(StrictModel):
 class SchedulerConfig(StrictModel):
     max_running: int = Field(1, ge=1, le=10, description="big loads running at once")
     max_w: float | None = Field(None, gt=0, description="optional watt budget of the queue")
+    max_w_hysteresis_w: float = Field(300, ge=0, description="a load already permitted keeps its "
+                                      "place up to max_w + this (noisy meters do not chatter)")
     settle_s: float = Field(120, gt=0, description="demand discovery; also the gap between starts")
     lease_s: float = Field(300, gt=0, description="lease on relay/DRM/shed commands, renewed at 1/3")
     startup_grace_s: float = Field(5, ge=0, description="wait for retained readings before commanding")

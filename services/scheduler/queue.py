@@ -26,6 +26,7 @@ def allocate(st: m.State, now: datetime, wants: dict, curb_ok: bool) -> dict[str
     cals = pol.calendars
     slots = pol.sched.max_running if curb_ok else 1  # stale: one load at a time
     budget = pol.sched.max_w if curb_ok else None
+    keep = pol.sched.max_w_hysteresis_w  # an incumbent is queued out only above budget + keep
     res: dict[str, Decision] = {}
     occupants: list[str] = []
     watts = 0.0
@@ -128,7 +129,8 @@ def allocate(st: m.State, now: datetime, wants: dict, curb_ok: bool) -> dict[str
             res[name] = (True, "permitted:idle", f"permitted; drawing nothing for {pol.sched.settle_s:g} s, "
                          "so its slot is free", None)
             continue
-        if len(occupants) < slots and (budget is None or watts + load_w(name) <= budget):
+        room = budget + (keep if lt.permitted else 0.0) if budget is not None else None
+        if len(occupants) < slots and (room is None or watts + load_w(name) <= room):
             text = ("no fresh Curb data: time windows only, one load at a time" if not curb_ok
                     else f"permitted (priority {lp.cfg.priority})")
             grant(name, "permitted" if curb_ok else "fallback:windows", text, None)

@@ -139,6 +139,22 @@ def test_noisy_load_around_its_threshold_does_not_chatter():
     assert len(sim.relay_switches(WHN)) <= 3
 
 
+def test_noisy_watts_at_the_budget_do_not_chatter():
+    # max_w 6000: a dryer at 1500 W and the heater at 4500 W sit right at the budget; the
+    # meter wobbles +-100 W. The heater, once running, must not be queued out and back in.
+    cfg = config({"dryer": observed(70, 350, hysteresis_w=150), WHN: relay(50, nominal_w=4500)},
+                 scheduler={"max_running": 2, "max_w": 6000})
+    sim = Sim(cfg, START)
+    wobble = lambda now: 100 if now.minute % 2 else -100  # noqa: E731
+    sim.observed["dryer"] = lambda now: 1500 + wobble(now)
+    sim.demand = {WHN: lambda now, lt: 4500 + wobble(now)}
+    sim.run(6 * 3600)
+    assert [s for _, s in sim.relay_switches(WHN)] == ["on"]
+    sim.observed["dryer"] = 2500  # well over the budget (beyond the hysteresis): it yields
+    sim.run(600)
+    assert not sim.permitted(WHN) and "watt budget" in sim.st.loads[WHN].text
+
+
 def test_a_load_drawing_power_with_its_relay_off_raises_an_alert():
     from services.scheduler import model as m
     cfg = config({"kitchen": observed(100, 4000), WHN: relay(50, meter_check_min=10)})
