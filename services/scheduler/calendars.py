@@ -104,6 +104,10 @@ class Calendars:
         self._status[name] = (now, nxt or now + DAY, inside, nxt)
         return inside, nxt
 
+    def day_end(self, now: datetime) -> datetime:
+        """The next local midnight: the end of the day `now` is in."""
+        return self._local(now.astimezone(self.tz).date() + DAY, time(0))
+
     def inside(self, name: str, now: datetime) -> bool:
         return self.status(name, now)[0]
 

@@ -59,8 +59,10 @@ def force_runtime(st: m.State, lp: LoadPolicy, lt: m.LoadRt, now: datetime) -> V
         return None
     cals = st.policy.calendars
     inside, end = cals.status(rt.window, now)
-    if not inside or end is None or any(cals.inside(b, now) for b in lp.cfg.block):
+    if not inside or any(cals.inside(b, now) for b in lp.cfg.block):
         return None  # block windows still apply: the plan below counts them out
+    midnight = cals.day_end(now)  # runtime counts per local day: its deadline is midnight at the latest
+    end = midnight if end is None or end > midnight else end
     blocked = cals.overlap_s(lp.cfg.block, now, end)  # time it may not run before the deadline
     free = (end - now).total_seconds() - blocked
     slack = free - need - rt.margin_min * 60

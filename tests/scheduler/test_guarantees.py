@@ -79,3 +79,18 @@ def test_daily_runtime_prefers_sun_and_is_not_forced_when_solar_suffices():
     sim.run_until(at("2026-07-01T20:00"))
     assert sim.st.loads[POOL].runtime_s >= 3 * 3600
     assert not any("forced:runtime" in a for a in sim.activity())
+
+
+def test_daily_runtime_in_an_all_day_window_is_met_by_midnight():
+    # runtime window "every hour of the day" (start == end): the deadline is the end of the
+    # local day the runtime counts for, not "no end" (which never forced it)
+    pool = relay(10, runtime={"hours": 4, "window": "always", "margin_min": 15})
+    cfg = config({"kitchen": observed(100, 4000), POOL: pool},
+                 scheduler={"calendars": {"always": [{"start": "00:00", "end": "00:00"}]}})
+    sim = Sim(cfg, START)
+    sim.observed["kitchen"] = 6000  # the queue never frees up: only the plan can start it
+    sim.demand = {POOL: 1500}
+    sim.run_until(at("2026-07-01T23:59:30"))
+    assert sim.st.loads[POOL].runtime_s >= 4 * 3600 - 120
+    ons = [t for t, s in sim.relay_switches(POOL) if s == "on"]
+    assert ons and ons[0] <= at("2026-07-01T19:46")
