@@ -170,6 +170,7 @@ class LoadRt:
     runtime_s: float = 0.0
     gate_open: bool = False  # solar gate, with hysteresis
     cond_on: dict = field(default_factory=dict)  # block_when index -> bool (hysteresis)
+    cond_pending: dict = field(default_factory=dict)  # block_when index -> (level, since): debounce
     blocked_for: dict = field(default_factory=dict)  # reason code -> seconds since last permitted
     warned: bool = False
     mismatch_since: datetime | None = None  # drawing power while its relay is off

@@ -127,22 +127,41 @@ def block_solar(st: m.State, lp: LoadPolicy, lt: m.LoadRt, now: datetime) -> Ver
 
 
 def block_conditions(st: m.State, lp: LoadPolicy, lt: m.LoadRt, now: datetime) -> Verdict:
-    """Rule 11 (and any load): block while another load runs or circuits draw too much."""
+    """Rule 11 (and any load): block while another load runs or circuits draw too much.
+    Every condition is evaluated (first true one is the reason) so that each keeps its state."""
+    verdict = None
     for i, cond in enumerate(lp.cfg.block_when):
-        if isinstance(cond, LoadRunning):
+        if isinstance(cond, LoadRunning):  # `running` is debounced already (sensing)
             other = st.loads[cond.load]
-            if other.running:
+            if other.running and verdict is None:
                 w = f" ({other.power_w:.0f} W)" if other.power_w is not None else ""
-                return (f"blocked:{cond.load}", f"{cond.load} running{w}", None)
+                verdict = (f"blocked:{cond.load}", f"{cond.load} running{w}", None)
             continue
         total = sum(st.circuits.get(c, 0.0) for c in cond.circuits)
-        was = lt.cond_on.get(i, False)
-        on = total >= cond.above_w if not was else total >= cond.above_w - cond.hysteresis_w
-        lt.cond_on[i] = on
-        if on:
-            return ("blocked:circuits", f"{' + '.join(cond.circuits)} at {total:.0f} W, "
-                    f"above {cond.above_w:.0f} W", None)
-    return None
+        if _circuits_on(lp, lt, now, i, cond, total) and verdict is None:
+            verdict = ("blocked:circuits", f"{' + '.join(cond.circuits)} at {total:.0f} W, "
+                       f"above {cond.above_w:.0f} W", None)
+    return verdict
+
+
+def _circuits_on(lp: LoadPolicy, lt: m.LoadRt, now: datetime, i: int, cond, total: float) -> bool:
+    """Threshold with hysteresis, and a new level counts once it has held the load's
+    debounce_s: a sum wobbling around the threshold must not shed and release every reading."""
+    was = lt.cond_on.get(i, False)
+    level = total >= cond.above_w if not was else total >= cond.above_w - cond.hysteresis_w
+    if level == was:
+        lt.cond_pending.pop(i, None)
+        return was
+    pend = lt.cond_pending.get(i)
+    if pend is None or pend[0] != level:
+        pend = lt.cond_pending[i] = (level, now)
+    due = pend[1] + lp.debounce
+    if now < due:
+        lt.next_change = due if lt.next_change is None else min(lt.next_change, due)
+        return was
+    lt.cond_on[i] = level
+    del lt.cond_pending[i]
+    return level
 
 
 # Data-driven rules are skipped while Curb data is stale (the load's `stale` behaviour).

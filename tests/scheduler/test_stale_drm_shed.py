@@ -156,6 +156,28 @@ def test_shed_conditions(circuits, shed, code):
     assert sim.cmds(m.ShedCmd)[-1][1].shed is shed
 
 
+def test_circuits_wobbling_at_the_shed_threshold_do_not_toggle_the_thermostat():
+    # kitchen + heat_pump_north hover around 3000 W +-400 (beyond the 200 W hysteresis): each
+    # shed/release is an ecobee hold and a compressor start; a sum must hold debounce_s first
+    import random
+    rng = random.Random(3)
+    cfg = config({"heat_pump_north": observed(90, 2800), "dryer": observed(5, 350),
+                  "kitchen": observed(1, 4000), "heat_pump_south": {**SHED, "debounce_s": 120}},
+                 scheduler={"max_running": 2})
+    sim = Sim(cfg, NOW)
+    sim.demand = {"heat_pump_south": 2000}
+    sim.observed["kitchen"] = lambda now: rng.uniform(2600, 3400)
+    sim.run(3600)
+    sheds = [c.shed for _, c in sim.cmds(m.ShedCmd)]
+    assert sum(1 for a, b in zip(sheds, sheds[1:]) if a != b) <= 4
+    sim.observed["kitchen"] = 3500  # a real, lasting load: shed once it held debounce_s
+    sim.run(180)
+    assert not sim.permitted("heat_pump_south") and sim.code("heat_pump_south") == "blocked:circuits"
+    sim.observed["kitchen"] = 500
+    sim.run(180)
+    assert sim.permitted("heat_pump_south") and sim.cmds(m.ShedCmd)[-1][1].shed is False
+
+
 def test_shed_is_renewed_released_when_clear_and_never_longer_than_the_maximum():
     sim = shed_sim()
     sim.demand = {"heat_pump_south": 2000}
