@@ -54,7 +54,9 @@ class RelayAgent:
         self.client, self.loop, self.log = ctx.client, ctx.loop, ctx.log
         self.lock = threading.RLock()
         self.store_path = ctx.state_path(STATE_FILE)
-        self.fleet = Fleet(ctx.cfg, self.now(), store.load(self.store_path), hw.wirings)
+        self.boot_id = store.current_boot_id()  # saved times rebased on the monotonic clock
+        now = self.now()
+        self.fleet = Fleet(ctx.cfg, now, store.load(self.store_path, now, self.boot_id), hw.wirings)
         self.published: dict[tuple[str, str], str] = {}
         self.timer = None
         self.broker_lost = False
@@ -198,7 +200,8 @@ class RelayAgent:
 
     def _save(self) -> None:
         try:
-            store.save(self.store_path, self.fleet.wear(self.now()))
+            now = self.now()
+            store.save(self.store_path, self.fleet.wear(now), now, self.boot_id)
         except OSError as exc:
             self.log.error("cannot persist switch counts to %s: %s", self.store_path, exc)
 

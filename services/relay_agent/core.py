@@ -208,5 +208,7 @@ class OutputCore:
 
     def wear(self, now: Now) -> Wear:
         self._prune(now)
-        return Wear(self.value, self.switch_count, self.since_wall,
+        # Every time from the monotonic clock through one `now`: consistent with each other and
+        # with the store's anchor, whatever steps the wall clock took since (since_wall would not be).
+        return Wear(self.value, self.switch_count, now.wall_at(self.since),
                     tuple(now.wall_at(t) for t in self.events), dict(self.operations))

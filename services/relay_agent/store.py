@@ -1,9 +1,17 @@
 """Relay wear and recent history in `state_dir/relay_agent.json`, written atomically
 (tmp + fsync + os.replace) on every switch so a power cut never loses or corrupts the counts.
-Songle SRD relays are good for ~100,000 operations: the count is the budget's odometer."""
+Songle SRD relays are good for ~100,000 operations: the count is the budget's odometer.
+
+Times are saved as wall time plus one anchor (boot id, monotonic and wall time at the save).
+A Pi without an RTC boots with a stale clock that NTP later steps by hours; restarted within
+the same boot, the agent rebases the saved times on the monotonic clock (CLOCK_MONOTONIC is
+system-wide, containers included), so a step cannot make the last hour's starts look old.
+After a reboot the monotonic clock restarted: wall time is all there is (the core clamps
+times from the future to now)."""
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal, Union
 
@@ -11,10 +19,24 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, NonNegativeInt, Stric
 
 from circuitq.state import read_json, write_json_atomic
 
-from .core import Wear
+from .core import Now, Wear
 
 log = logging.getLogger(__name__)
 VERSION = 1
+BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
+
+
+def current_boot_id() -> str | None:
+    try:
+        return BOOT_ID.read_text().strip() or None
+    except OSError:
+        return None
+
+
+class _Anchor(BaseModel):
+    boot_id: str
+    mono: float
+    wall: AwareDatetime
 
 
 class _Entry(BaseModel):
@@ -29,7 +51,19 @@ class _Entry(BaseModel):
     operations: dict[str, NonNegativeInt] = {}
 
 
-def load(path: Path) -> dict[str, dict[str, Wear]]:
+def _rebase(data: dict, now: Now | None, boot_id: str | None):
+    """wall time saved -> wall time now, through the monotonic clock when the boot is the same."""
+    try:
+        anchor = _Anchor.model_validate(data.get("anchor"))
+    except ValidationError:
+        anchor = None
+    if now is None or boot_id is None or anchor is None or anchor.boot_id != boot_id:
+        return lambda t: t
+    shift = timedelta(seconds=anchor.mono - now.mono) + (now.wall - anchor.wall)
+    return lambda t: None if t is None else t + shift
+
+
+def load(path: Path, now: Now | None = None, boot_id: str | None = None) -> dict[str, dict[str, Wear]]:
     try:
         data = read_json(path)  # not JSON: kept as <name>.bad for a person, with a warning
     except OSError as exc:
@@ -38,6 +72,7 @@ def load(path: Path) -> dict[str, dict[str, Wear]]:
     if data is None:
         return {}
     out: dict[str, dict[str, Wear]] = {}
+    rebase = _rebase(data, now, boot_id)
     kinds = data.get("outputs") or {}
     if not isinstance(kinds, dict):
         log.error("%s: 'outputs' is not an object, ignored", path)
@@ -52,13 +87,17 @@ def load(path: Path) -> dict[str, dict[str, Wear]]:
             except ValidationError as exc:
                 log.error("%s: bad entry %s.%s (%s), ignored", path, kind, name, exc)
                 continue
-            out.setdefault(kind, {})[name] = Wear(e.value, e.switch_count, e.since, tuple(e.events),
-                                                  dict(e.operations))
+            out.setdefault(kind, {})[name] = Wear(e.value, e.switch_count, rebase(e.since),
+                                                  tuple(rebase(t) for t in e.events), dict(e.operations))
     return out
 
 
-def save(path: Path, wear: dict[str, dict[str, Wear]]) -> None:
-    data = {"version": VERSION, "outputs": {
+def save(path: Path, wear: dict[str, dict[str, Wear]], now: Now | None = None,
+         boot_id: str | None = None) -> None:
+    """`now` must be the one `wear` was computed with (its wall times come from its mono)."""
+    anchor = None if now is None or boot_id is None else {
+        "boot_id": boot_id, "mono": now.mono, "wall": now.wall.isoformat()}
+    data = {"version": VERSION, "anchor": anchor, "outputs": {
         kind: {name: {"value": w.value, "switch_count": w.switch_count,
                       "since": w.since.isoformat() if w.since else None,
                       "events": [t.isoformat() for t in w.events], "operations": w.operations}

@@ -51,3 +51,39 @@ def test_a_bad_entry_is_ignored_and_the_others_are_kept(tmp_path, what):
 def test_badly_shaped_file_starts_fresh_instead_of_crashing(tmp_path, outputs):
     fleet = load_fleet(tmp_path, {"version": 1, "outputs": outputs})
     assert fleet.values()["relay"] == {n: rc.boot_state for n, rc in CFG.relays.items()}
+
+
+def test_ntp_step_between_save_and_restart_does_not_forget_the_last_hour(tmp_path):
+    """A Pi without an RTC starts with a stale clock and NTP steps it hours forward. Restarted
+    within the same boot, the agent must still see its starts of the last real hour: the
+    monotonic clock (system-wide, same boot) is the truth; wall time only across a reboot."""
+    from datetime import timedelta
+
+    from circuitq.config.relays import RelayConfig
+    from services.relay_agent.core import OutputCore
+    from services.relay_agent.fleet import relay_limits
+
+    clock = FakeClock()
+    rc = RelayConfig(pin=5, min_on_s=0, min_off_s=300, max_starts_per_hour=1, boot_state="off")
+    limits = relay_limits(rc)
+    r = OutputCore("pump", limits, "on", "off", Now(clock.monotonic(), clock.now()))
+    clock.advance(300)  # min_off from boot
+    t0 = clock.monotonic()
+    assert r.command(Now(t0, clock.now()), "on", 60, "a").new == "on"
+    clock.advance(30)
+    assert r.command(Now(clock.monotonic(), clock.now()), "off", 60, "b").new == "off"
+    saved = Now(clock.monotonic(), clock.now() + timedelta(hours=3))  # NTP stepped before the save
+    path = tmp_path / "relay_agent.json"
+    store.save(path, {"relay": {"pump": r.wear(saved)}}, saved, "boot-A")
+
+    later = Now(saved.mono + 10, saved.wall + timedelta(hours=2, seconds=10))  # and again, +2 h
+    wear = store.load(path, later, "boot-A")["relay"]["pump"]
+    r2 = OutputCore("pump", limits, "on", "off", later, wear)
+    assert r2.command(later, "on", 60, "c") is None
+    assert r2.pending.code == "hold:max_starts"
+    assert r2.pending.eligible_at == pytest.approx(t0 + 3600)
+    assert r2.since == pytest.approx(t0 + 30)  # min_off counts from the real switch, 40 s ago
+
+    # Another boot: the monotonic clock restarted, so wall time is all there is.
+    other = store.load(path, later, "boot-B")["relay"]["pump"]
+    assert OutputCore("pump", limits, "on", "off", later, other).command(later, "on", 60, "d").new == "on"
