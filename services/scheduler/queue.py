@@ -136,7 +136,11 @@ def allocate(st: m.State, now: datetime, wants: dict, curb_ok: bool) -> dict[str
             grant(name, "permitted" if curb_ok else "fallback:windows", text, None)
             take(name)
         else:
-            res[name] = (False, "queued", _behind(st, occupants, len(occupants) >= slots, budget, watts), None)
+            why = _behind(st, occupants, len(occupants) >= slots, budget, watts)
+            if not curb_ok:  # blind: say why only one runs, and that its turn comes
+                why = (f"no fresh Curb data: time windows only, one load at a time, taking turns every "
+                       f"{pol.sched.data.stale_rotate_min:g} min; {why}")
+            res[name] = (False, "queued", why, None)
     for name, t in held:  # would it lose its slot but for its minimum run time?
         prio = pol.loads[name].cfg.priority
         above = [n for n in occupants if pol.loads[n].cfg.priority > prio]

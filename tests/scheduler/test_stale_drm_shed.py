@@ -45,6 +45,8 @@ def test_stale_data_falls_back_to_windows_one_load_at_a_time(how):
     assert len(on & {WHN, WHS, POOL}) == 1, on
     on_load = (on & {WHN, WHS}).pop()
     assert sim.code(on_load) == "fallback:windows" and "one load at a time" in sim.st.loads[on_load].text
+    waiting = ({WHN, WHS} - {on_load}).pop()  # the one taking its turn later says why, too
+    assert "no fresh Curb data" in sim.st.loads[waiting].text and "one load at a time" in sim.st.loads[waiting].text
     assert sim.code(POOL) == "fallback:off"
     assert sim.permitted("hp") and sim.code("hp") == "fallback:hold"
     alert = next(a for a in sim.alerts() if a.key == "stale:curb")
