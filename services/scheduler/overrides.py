@@ -18,6 +18,9 @@ from circuitq.payloads import OverrideSet
 from .model import Override
 
 
+MIN_S = 1.0  # shorter rounds to nothing: an ON accepted but ended as it is applied
+
+
 class OverrideError(ValueError):
     pass
 
@@ -60,6 +63,8 @@ def parse(cfg: CircuitqConfig, target: str, name: str, payload: bytes | str, now
         if not isinstance(data, dict) or "mode" not in data:
             raise OverrideError("JSON needs a 'mode' (on, off, auto" + (" or a DRM mode 0-3)" if drm else ")"))
         data["mode"] = _normalise(data["mode"], drm)
+        if isinstance(data.get("minutes"), bool):  # pydantic would read true as 1 minute
+            raise OverrideError("minutes: a number of minutes, not true/false")
         try:
             req = OverrideSet.model_validate(data)
         except ValidationError as exc:
@@ -86,6 +91,8 @@ def parse(cfg: CircuitqConfig, target: str, name: str, payload: bytes | str, now
         minutes = (until - now).total_seconds() / 60
     elif minutes is None:
         minutes = default_min
+    if minutes * 60 < MIN_S:
+        raise OverrideError(f"{minutes * 60:.3g} s: an override lasts at least {MIN_S:g} s")
     if minutes > max_min + 1e-9:
         raise OverrideError(f"{minutes:.0f} min is longer than the maximum {max_min:g} min for {name}")
     return Override(target, name, mode, until or now + timedelta(minutes=minutes))

@@ -43,6 +43,14 @@ def test_load_override_parsing(payload, mode, minutes):
     ("load", WHN, '{"mode": "on", "until": "2026-07-01T11:00:00+00:00"}', "in the past"),
     ("load", WHN, '{"mode": "on", "until": "2026-07-01T13:00:00"}', "until"),  # no UTC offset
     ("load", WHN, '{"mode": "on", "minutes": -5}', "minutes"),
+    ("load", WHN, '{"mode": "on", "minutes": 0}', "minutes"),
+    ("load", WHN, '{"mode": "on", "minutes": NaN}', "minutes: Input should be a finite number"),
+    ("load", WHN, '{"mode": "on", "minutes": Infinity}', "minutes: Input should be a finite number"),
+    ("load", WHN, '{"mode": "on", "minutes": 1e400}', "minutes: Input should be a finite number"),
+    ("load", WHN, '{"mode": "on", "minutes": true}', "minutes: a number of minutes, not true/false"),
+    ("load", WHN, '{"mode": "on", "minutes": 1e-9}', "at least 1 s"),  # accepted, but ended at once
+    ("load", WHN, '{"mode": "on", "until": "2026-07-01T12:00:00.2+00:00"}', "at least 1 s"),
+    ("load", WHN, '{"mode": "on", "until": "9999-12-31T23:59:59+00:00"}', "longer than the maximum 600 min"),
     ("load", WHN, '{"mode": "on", "minutes": 5, "until": "2026-07-01T13:00:00+00:00"}', "not both"),
     ("load", WHN, '{"mode": "on", "mintues": 5}', "unknown key"),
     ("load", WHN, '{"mode": true}', "not true/false"),
