@@ -27,9 +27,11 @@ STATE_FILE = "relay_agent.json"
 COMMAND_TOPICS = {"relay": (topics.RELAY_COMMAND, "relay"), "drm": (topics.DRED_COMMAND, "output")}
 STATE_TOPICS = {"relay": (topics.RELAY_STATE, "relay"), "drm": (topics.DRED_STATE, "output")}
 # A pin that reads back unlike the level the core decided (a write that raised, a DRM plan cut
-# short) is written again this often, seconds: the core already counts the output as switched,
-# so without this a failed release would leave a relay on past its lease, forever.
+# short) is written again after RETRY_S, doubling up to RETRY_MAX_S (seconds): the core already
+# counts the output as switched, so without this a failed release would leave a relay on past
+# its lease, forever; the back-off keeps a pin something else drives from chattering at 1 Hz.
 RETRY_S = 1.0
+RETRY_MAX_S = 60.0
 
 
 def build(ctx: ServiceContext) -> "RelayAgent":
@@ -61,7 +63,8 @@ class RelayAgent:
         self.timer = None
         self.broker_lost = False
         self.faults: set[str] = set()
-        self.unsettled: set[tuple[str, str]] = set()  # outputs whose pins are not yet as decided
+        # outputs whose pins are not yet as decided -> (writes tried, monotonic time of the next)
+        self.unsettled: dict[tuple[str, str], tuple[int, float]] = {}
         self.watchdog = Watchdog(lambda: self.loop.heartbeat, ctx.clock.monotonic, self.ra.watchdog_s,
                                  self._on_stall)
 
@@ -87,7 +90,8 @@ class RelayAgent:
     def shutdown(self) -> None:
         self.watchdog.stop()
         with self.lock:
-            self._apply(self.fleet.fallback_all(self.now(), "safe:shutdown"))  # re-asserts too
+            self._apply(self.fleet.fallback_all(self.now(), "safe:shutdown"))
+            self._reassert(force=True)  # the last chance to put a pin right
             infos = self._publish_states(force=True)
         for info in infos:
             try:
@@ -171,29 +175,36 @@ class RelayAgent:
             self.log.exception("%s %s: GPIO read-back failed", kind, name)
             return None  # unknown: never equal to a decided level, so it is written again
 
-    def _reassert(self) -> None:
+    def _reassert(self, force: bool = False) -> None:
         """Write again every output whose pins read back unlike the core's decided level.
 
         Not a new decision (the switch was decided, counted and limited already): only the
         pins catching up. A DRM output is planned from its read-back, so the rest of a cut
-        short transition still passes only through the old or the new mode."""
+        short transition still passes only through the old or the new mode. `force` (shutdown,
+        watchdog): now, whatever the back-off."""
+        mono = self.ctx.clock.monotonic()
         for kind, name, core in self.fleet.all():
+            key = (kind, name)
             if self._read(kind, name) == core.value:
-                self.unsettled.discard((kind, name))
+                self.unsettled.pop(key, None)
                 continue
-            if (kind, name) not in self.unsettled:
-                self.log.error("%s %s: pins read back unlike %s; writing again every %.0f s",
-                               kind, name, core.value, RETRY_S)
-            self.unsettled.add((kind, name))
+            tried, due = self.unsettled.get(key, (0, mono))
+            if not force and mono < due:
+                continue
+            if tried == 0:
+                self.log.error("%s %s: pins read back unlike %s; writing it again (back-off %.0f-%.0f s)",
+                               kind, name, core.value, RETRY_S, RETRY_MAX_S)
             if self._write(kind, name, core.value) and self._read(kind, name) == core.value:
-                self.unsettled.discard((kind, name))
+                self.unsettled.pop(key, None)
+                continue
+            self.unsettled[key] = (tried + 1, mono + min(RETRY_S * 2 ** tried, RETRY_MAX_S))
 
     def _reschedule(self) -> None:
         if self.timer is not None:
             self.timer.cancel()
         deadline = self.fleet.next_deadline()
         if self.unsettled:
-            retry = self.ctx.clock.monotonic() + RETRY_S
+            retry = min(due for _, due in self.unsettled.values())
             deadline = retry if deadline is None else min(deadline, retry)
         # A timer at the next lease end / eligible_at, not polling; +1 ms so `now` is past it.
         self.timer = None if deadline is None else self.loop.call_at(deadline + 0.001, self._on_timer)
@@ -260,7 +271,7 @@ class RelayAgent:
         switches = self.fleet.fallback_all(self.now(), "safe:watchdog")
         for kind, sw in switches:
             self._write(kind, sw.name, sw.new)
-        self._reassert()  # the stalled loop may have died half-way through a write
+        self._reassert(force=True)  # the stalled loop may have died half-way through a write
         self._save()
         infos = self._publish_states(force=True)  # only if connected: publishes nothing it can't
         for info in infos:

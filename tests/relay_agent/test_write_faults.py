@@ -140,3 +140,18 @@ def test_failed_read_back_does_not_lose_the_lease_timer(rig):
     advance(5.01)
     advance(1.01)
     assert agent.hw.read_relay("spare") == "off", "lease never expired: the timer was not re-armed"
+
+
+def test_a_pin_that_never_settles_is_retried_with_backoff_not_every_second(rig):
+    """Something else drives the pin (a second agent started with another lock path, a
+    shorted driver): re-asserting every second would chatter the relay at 1 Hz."""
+    agent, gpio, advance = rig
+    relay_cmd(agent, "spare", "on", 50)
+    writes = []
+    gpio.write = lambda ch, level: writes.append(level)  # the write 'succeeds', the pin never moves
+    gpio.levels[19] = 1  # someone else released it
+    relay_cmd(agent, "spare", "on", 50, id="renew")  # any event: the mismatch is seen
+    for _ in range(300):
+        advance(0.2)  # one minute of a fast loop
+    assert 1 <= len(writes) <= 8, f"{len(writes)} writes in 60 s"
+
