@@ -1,6 +1,7 @@
 """Turning inputs into facts: data freshness, debounced running, rolling solar, runtime."""
 from __future__ import annotations
 
+import math
 from datetime import datetime
 
 from . import model as m
@@ -14,14 +15,17 @@ def on_reading(st: m.State, now: datetime, ev: m.Reading, out: list) -> None:
         src.ts_changed_at = now
     src.at, src.ts, src.flagged_stale = now, ev.ts, ev.stale
     pol = st.policy
+    circuits = ev.circuits
+    if not all(map(math.isfinite, circuits.values())):  # JSON NaN/Infinity: not a measurement
+        circuits = {c: w for c, w in circuits.items() if math.isfinite(w)}
     seen = st.circuit_seen
-    for c in ev.circuits:
+    for c in circuits:
         seen[c] = now
     # A circuit missing from one reading is not 0 W (a kitchen at 6 kW would "stop" and let a
     # water heater start): keep its last value until it has been missing reading_timeout_s.
     kept = {c: w for c, w in st.circuits.items()
-            if c not in ev.circuits and now - seen.get(c, now) <= pol.reading_timeout}
-    st.circuits = {**kept, **ev.circuits} if kept else ev.circuits
+            if c not in circuits and now - seen.get(c, now) <= pol.reading_timeout}
+    st.circuits = {**kept, **circuits} if kept else circuits
     for circuit, names in pol.by_circuit.items():
         w = st.circuits.get(circuit)
         for n in names:
@@ -32,7 +36,9 @@ def on_reading(st: m.State, now: datetime, ev: m.Reading, out: list) -> None:
 
 def on_solar(st: m.State, now: datetime, ev: m.Solar, out: list) -> None:
     src = st.solar
-    if ev.w is None or ev.w < 0 or ev.ts is None:  # dreadpi: invalid production -> DRM0
+    # dreadpi: invalid production (negative, NaN, infinite) -> DRM0; a NaN would also poison
+    # the rolling sum for good (and crash rounding)
+    if ev.w is None or not 0 <= ev.w < math.inf or ev.ts is None:
         st.solar_invalid = True
         return
     st.solar_invalid = False

@@ -96,3 +96,38 @@ def test_next_change_says_when_a_window_will_change_the_decision(start, code, ch
     assert sim.st.loads[WHN].next_change == at(change)
     published = [c.state for _, c in sim.cmds(m.PublishLoad) if c.load == WHN][-1]
     assert published["next_change"] == at(change)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
+def test_a_non_finite_production_is_invalid_and_does_not_poison_the_solar_average(bad):
+    # json.loads (and pydantic's JSON) accept NaN and Infinity. CircuitQueueing reads production
+    # from Curb (solar_from_curb): one NaN must give DRM0 and leave the rolling average intact.
+    drm = {"steps": [{"below_w": 400, "mode": 2}, {"below_w": 700, "mode": 3}], "min_dwell_s": 0}
+    cfg = config({WHN: relay(50, solar={"window": "day", "threshold_w": 3000})}, drm=drm,
+                 scheduler={"data": {"solar_from_curb": True},
+                            "calendars": {"day": [{"start": "06:00", "end": "18:00"}]}})
+    sim = Sim(cfg, at("2026-07-01T09:00"), solar=5000)
+    sim.demand = {WHN: 4500}
+    sim.run(900)
+    assert sim.permitted(WHN) and sim.st.drm["aircon"].mode == 0
+    sim.solar = 300
+    sim.run(60)
+    assert sim.st.drm["aircon"].mode == 2
+    sim.event(m.Reading(sim.circuits(), sim.now, production_w=bad))
+    assert sim.st.drm["aircon"].mode == 0 and sim.st.drm["aircon"].code == "fallback:stale"
+    sim.solar = 5000
+    sim.run(1200)
+    assert sim.permitted(WHN) and sim.code(WHN) == "permitted"  # the gate opens again
+    assert sim.st.drm["aircon"].mode == 0 and sim.st.drm["aircon"].code == "solar:drm0"
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_a_non_finite_circuit_reading_counts_as_missing(bad):
+    cfg = config({"kitchen": observed(100, 4000), WHN: relay(50)})
+    sim = Sim(cfg, at("2026-07-01T12:00"))
+    sim.demand = {WHN: 4500}
+    sim.observed["kitchen"] = 6000
+    sim.run(600)
+    sim.event(m.Reading({"kitchen": bad, WHN: 0.0}, sim.now))
+    assert sim.st.loads["kitchen"].running and sim.st.loads["kitchen"].power_w == 6000
+    assert not sim.permitted(WHN)
