@@ -17,6 +17,7 @@ from .base import StrictModel
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DayFilter = Literal["all", "weekdays", "weekends"]
 NAME = re.compile(r"^[A-Za-z0-9_\-]+$")
+THERMOSTAT_MAX_SHED_H = 2.0  # a shed always ends: the default max_off_h of a thermostat
 
 
 def _hhmm(v):
@@ -121,6 +122,8 @@ class LoadConfig(StrictModel):
             raise ValueError("override_default_min is longer than override_max_min")
         if self.kind == "drm" and not self.output:
             raise ValueError("kind drm needs an output (a drm_outputs name)")
+        if self.kind == "thermostat" and self.max_off_h is None:  # never shed without an end
+            self.max_off_h = THERMOSTAT_MAX_SHED_H
         return self
 
 

@@ -199,6 +199,21 @@ def test_shed_is_renewed_released_when_clear_and_never_longer_than_the_maximum()
     assert sim.permitted("heat_pump_south") and sim.cmds(m.ShedCmd)[-1][1].shed is False
 
 
+def test_a_thermostat_without_max_off_h_is_still_never_shed_longer_than_two_hours():
+    plain = {k: v for k, v in SHED.items() if k not in ("max_off_h", "guarantee_min", "warn_before_h")}
+    cfg = config({"heat_pump_north": observed(90, 2800), "dryer": observed(5, 350),
+                  "kitchen": observed(1, 4000), "heat_pump_south": plain}, scheduler={"max_running": 2})
+    assert cfg.loads["heat_pump_south"].max_off_h == 2
+    sim = Sim(cfg, NOW)
+    sim.demand = {"heat_pump_south": 2000}
+    sim.observed["heat_pump_north"] = 3500  # all day long
+    sim.run(6 * 3600)
+    sheds = [(t, c.shed) for t, c in sim.cmds(m.ShedCmd)]
+    releases = [t for t, shed in sheds if not shed]
+    assert releases and releases[0] - NOW <= timedelta(hours=2, minutes=1)
+    assert any("forced:guarantee" in a for a in sim.activity())
+
+
 def test_every_output_command_has_a_lease_renewed_before_it_ends():
     sim = Sim(config({WHN: relay(50), POOL: relay(10)}, drm=DRM, scheduler={"lease_s": 90}), NOW, solar=500)
     sim.feeding = False  # no readings at all: only timers keep the leases alive
