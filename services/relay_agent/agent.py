@@ -74,7 +74,7 @@ class RelayAgent:
     # ---------------------------------------------------------------- lifecycle
     def start(self) -> None:
         with self.lock:  # boot levels on the pins BEFORE the MQTT client exists on the network
-            self.hw.boot(self.fleet.values())
+            self.hw.boot(self.fleet.values(), self.fleet.previous)
             self._save()
         self.log.info("boot levels applied: %s", self.fleet.values())
         base, c = self.ctx.base, self.client

@@ -89,6 +89,9 @@ class Fleet:
                  wirings: dict[str, DrmWiring] | None = None):
         wear = wear or {}
         self.wirings = wirings or {n: DrmWiring(n, dc) for n, dc in cfg.drm_outputs.items()}
+        # The levels the last run saved (pins keep them across a restart): orders the boot writes.
+        self.previous: dict[str, dict[str, Any]] = {k: {n: w.value for n, w in ws.items()}
+                                                    for k, ws in wear.items()}
         self.cores: dict[str, dict[str, OutputCore]] = {
             "relay": {n: OutputCore(n, relay_limits(rc), rc.safe_state, rc.boot_state, now,
                                     wear.get("relay", {}).get(n))

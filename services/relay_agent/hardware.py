@@ -53,14 +53,21 @@ class Hardware:
                  wirings: dict[str, DrmWiring], driver: GPIODriver):
         self.relays, self.drm, self.wirings, self.driver = relays, drm, wirings, driver
 
-    def boot(self, values: dict[str, dict]) -> None:
-        """Set every pin up as an output already at its boot level (no glitch at start)."""
+    def boot(self, values: dict[str, dict], previous: dict[str, dict] | None = None) -> None:
+        """Set every pin up as an output already at its boot level (no glitch at start).
+
+        `previous`: the levels the last run saved. Pins keep their levels when the agent exits,
+        so a DRM output's pins are set up in the order of a safe plan from the previous mode
+        (mode 3 -> boot 2: energise drm2, then release drm3; never through mode 0)."""
         for name, ch in self.relays.items():
             self.driver.setup_output(ch, ch.level(values["relay"][name] == "on"))
         for out, chans in self.drm.items():
-            levels = self.wirings[out].modes[values["drm"][out]]
-            for relay, ch in chans.items():
-                self.driver.setup_output(ch, ch.level(levels[relay]))
+            wiring, mode = self.wirings[out], values["drm"][out]
+            prev = ((previous or {}).get("drm") or {}).get(out)
+            plan = wiring.plan(wiring.modes[prev], mode) if prev in wiring.modes and prev != mode else None
+            order = [r for r, _ in plan or ()]
+            for relay in sorted(chans, key=lambda r: order.index(r) if r in order else -1):
+                self.driver.setup_output(chans[relay], chans[relay].level(wiring.modes[mode][relay]))
 
     # ---------------------------------------------------------------- writes
     def write(self, kind: str, name: str, value) -> None:

@@ -150,3 +150,26 @@ def test_drm_dwell_and_changes_budget_hold_commands_but_not_the_fallback_to_mode
     clock.advance(300)
     assert cmd(3) is None and aircon.pending.code == "hold:max_changes"  # 2 changes in the hour
     assert aircon.pending.eligible_at > clock.monotonic() + 2000
+
+
+def test_boot_after_a_restart_changes_the_left_driven_relays_in_a_safe_order():
+    """Pins keep their levels when the agent exits; the next start sets each pin up at its boot
+    level one at a time. From mode 3 (left by the last run) to boot_mode 2 that must be
+    'energise drm2, then release drm3', never through mode 0, whatever the config order."""
+    cfg = CircuitqConfig.model_validate({"drm_outputs": {"aircon": {
+        "relays": {"drm3": {"pin": 27}, "drm2": {"pin": 17}}, "boot_mode": 2}}})  # drm3 listed first
+    relays, drm = resolve_channels(cfg)
+    gpio = RecordingGPIO()
+    for ch in drm["aircon"].values():  # what the previous run left on the pins: mode 3
+        gpio.channels[ch.bcm], gpio.levels[ch.bcm] = ch, ch.level(ch.name.endswith("drm3"))
+    seen = []
+    real_setup = gpio.setup_output
+
+    def setup_output(ch, level):
+        real_setup(ch, level)
+        seen.append(dreadpi_contacts({c.name.split(".")[1]: c.is_on(gpio.levels[b])
+                                      for b, c in gpio.channels.items()}))
+    gpio.setup_output = setup_output
+    hw = Hardware(relays, drm, check_wirings(cfg), gpio)
+    hw.boot({"relay": {}, "drm": {"aircon": 2}}, {"relay": {}, "drm": {"aircon": 3}})
+    assert seen[-1] == 2 and set(seen) <= {2, 3}, seen
