@@ -49,7 +49,7 @@ def apply(st: m.State, now: datetime, decisions: dict, out: list, wake: list, co
         for t in (until, lt.next_change, lt.until):
             if t is not None and t > now and (nc is None or t < nc):
                 nc = t
-        if lt.mode == "auto":  # a permitted load changes when a block window begins, too
+        if lt.mode == "auto" and until is None:  # e.g. a permitted load: when a block window begins
             for cal in lp.calendars:
                 t = pol.calendars.status(cal, now)[1]
                 if t is not None and t > now and (nc is None or t < nc):

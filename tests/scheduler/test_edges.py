@@ -81,14 +81,16 @@ def test_a_users_on_counts_as_a_start_so_a_second_start_waits_the_settle_time():
     assert ons == [at("2026-07-01T12:01:30")]
 
 
-@pytest.mark.parametrize("start, code, change", [
-    ("2026-07-01T12:00", "permitted", "2026-07-01T14:00"),     # permitted: until peak begins
-    ("2026-07-01T15:00", "blocked:peak", "2026-07-01T19:00"),  # blocked: until peak ends
-    ("2026-07-01T08:00", "blocked:outside", "2026-07-01T10:00"),
+@pytest.mark.parametrize("start, force, code, change", [
+    ("2026-07-01T12:00", [], "permitted", "2026-07-01T14:00"),     # permitted: until peak begins
+    ("2026-07-01T15:00", [], "blocked:peak", "2026-07-01T19:00"),  # blocked: until peak ends
+    ("2026-07-01T08:00", [], "blocked:outside", "2026-07-01T10:00"),
+    ("2026-07-01T13:30", ["shower"], "forced:shower", "2026-07-01T14:30"),  # peak at 14:00: forced wins
 ])
-def test_next_change_says_when_a_window_will_change_the_decision(start, code, change):
-    cals = {"peak": [{"start": "14:00", "end": "19:00"}], "day": [{"start": "10:00", "end": "22:00"}]}
-    cfg = config({WHN: relay(50, block=["peak"], only=["day"])}, scheduler={"calendars": cals})
+def test_next_change_says_when_a_window_will_change_the_decision(start, force, code, change):
+    cals = {"peak": [{"start": "14:00", "end": "19:00"}], "day": [{"start": "10:00", "end": "22:00"}],
+            "shower": [{"start": "13:30", "end": "14:30"}]}
+    cfg = config({WHN: relay(50, block=["peak"], only=["day"], force=force)}, scheduler={"calendars": cals})
     sim = Sim(cfg, at(start))
     sim.demand = {WHN: 4500}
     sim.run(60)
