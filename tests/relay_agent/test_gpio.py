@@ -225,3 +225,24 @@ def test_lock_file_that_cannot_be_created_is_a_clear_error_before_any_pin(tmp_pa
     err = capsys.readouterr().err
     assert "relay_agent.lock_file" in err and str(blocker / "relay_agent.lock") in err
     assert not load_config(cfg).relay_agent.sim_state_file.exists(), "a pin was set up without the lock"
+
+
+def test_watchdog_exits_even_when_putting_outputs_safe_hangs():
+    """The loop may be stuck inside a GPIO call that never returns; the watchdog's own writes
+    to that pin can hang the same way. docker restarts only processes that exit: exit anyway."""
+    from services.relay_agent.watchdog import Watchdog
+    exited = threading.Event()
+    codes = []
+    hang = threading.Event()
+
+    def on_stall(age):
+        hang.wait(30)  # a write that never returns
+
+    wd = Watchdog(lambda: 0.0, time.monotonic, 0.2, on_stall,
+                  exit=lambda code: (codes.append(code), exited.set()), stall_budget_s=0.5)
+    wd.start()
+    try:
+        assert exited.wait(3), "watchdog hung with the stuck write"
+        assert codes == [EXIT_WATCHDOG]
+    finally:
+        hang.set()
