@@ -197,7 +197,7 @@ class RelayAgent:
             if self._write(kind, name, core.value) and self._read(kind, name) == core.value:
                 self.unsettled.pop(key, None)
                 continue
-            self.unsettled[key] = (tried + 1, mono + min(RETRY_S * 2 ** tried, RETRY_MAX_S))
+            self.unsettled[key] = (tried + 1, mono + min(RETRY_S * 2 ** min(tried, 16), RETRY_MAX_S))
 
     def _reschedule(self) -> None:
         if self.timer is not None:
