@@ -118,7 +118,7 @@ def evaluate(st: m.State, now: datetime, out: list) -> None:
         st.last_eval = now
         return
     wants = {}
-    for name, lp in pol.loads.items():
+    for name, lp in pol.by_priority:
         lt = st.loads[name]
         lt.next_change = None
         if lp.controllable:

@@ -79,6 +79,8 @@ class Policy:
             lc = lp.cfg
             lp.calendars = tuple(sorted(set(lc.block) | set(lc.only) | set(lc.force)
                                         | {g.window for g in (lc.solar, lc.runtime) if g}))
+        # highest priority first (stable: config order among equals): forced starts go in this order
+        self.by_priority = sorted(self.loads.items(), key=lambda kv: -kv[1].cfg.priority)
         # circuits each load reads: a reading updates only these
         self.by_circuit: dict[str, list[str]] = {}
         for lp in self.loads.values():

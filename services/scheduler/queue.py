@@ -49,7 +49,7 @@ def allocate(st: m.State, now: datetime, wants: dict, curb_ok: bool) -> dict[str
         occupants.append(name)
         watts += load_w(name)
 
-    def grant(name: str, code: str, text: str, until, gap: bool = True) -> None:
+    def grant(name: str, code: str, text: str, until) -> None:
         """Permit a load, subject to its minimum off time and the gap between starts."""
         lp, lt = pol.loads[name], st.loads[name]
         if not lt.permitted:
@@ -67,7 +67,7 @@ def allocate(st: m.State, now: datetime, wants: dict, curb_ok: bool) -> dict[str
                                  f"last hour (relay wear budget) until {cals.hhmm(t, now)}, then: {text}", t)
                     return
             gap_until = st.last_grant_at + pol.settle if st.last_grant_at is not None else None
-            if gap and gap_until is not None and now < gap_until:
+            if gap_until is not None and now < gap_until:
                 res[name] = (False, "waiting:start_gap", f"another load started; next start at "
                              f"{cals.hhmm(gap_until, now)} (settle {pol.sched.settle_s:g} s)", gap_until)
                 return
@@ -75,7 +75,8 @@ def allocate(st: m.State, now: datetime, wants: dict, curb_ok: bool) -> dict[str
         res[name] = (True, code, text, until)
 
     held: list = []
-    # ---- phase A: overrides, forced, minimum run time holds
+    # ---- phase A: overrides, forced, minimum run time holds (wants come highest priority
+    # first, so of two forced starts due at once the more important one goes first)
     for name, w in wants.items():
         lt = st.loads[name]
         if w[0] == "override":
@@ -85,7 +86,7 @@ def allocate(st: m.State, now: datetime, wants: dict, curb_ok: bool) -> dict[str
             if w[1] and not idle(lt):  # its slot from the start, not only once it draws (as forced)
                 take(name)
         elif w[0] == "forced":
-            grant(name, w[1], w[2], w[3], gap=w[1] != "forced:guarantee")
+            grant(name, w[1], w[2], w[3])  # a guarantee too: two due at once start settle_s apart
             if not idle(lt) and not w[1].startswith("fallback:"):  # stale on/hold: outside the queue
                 take(name)
         elif lt.permitted and lt.permitted_since is not None and not lt.by_override \

@@ -1,6 +1,10 @@
 """Rule 6: off at most N hours (early alert naming the cause, then forced at the top of the
 queue) and a daily runtime target planned backwards from the end of its window."""
 
+from datetime import timedelta
+
+import pytest
+
 from services.scheduler import model as m
 
 from .harness import Sim, at, config, observed, relay
@@ -94,3 +98,24 @@ def test_daily_runtime_in_an_all_day_window_is_met_by_midnight():
     assert sim.st.loads[POOL].runtime_s >= 4 * 3600 - 120
     ons = [t for t, s in sim.relay_switches(POOL) if s == "on"]
     assert ons and ons[0] <= at("2026-07-01T19:46")
+
+
+@pytest.mark.parametrize("south_first", [False, True])  # config order does not decide, priority does
+def test_two_guarantees_due_at_once_do_not_start_in_the_same_pass(south_first):
+    # both heaters were kept off by the same kitchen: both reach 20 h at the same second.
+    # 2 x 4.5 kW switched together on top of the kitchen is what the start gap prevents.
+    whs = "water_heater_south"
+    heaters = {WHN: relay(50, max_off_h=20, nominal_w=4500), whs: relay(40, max_off_h=20, nominal_w=4500)}
+    if south_first:
+        heaters = dict(reversed(heaters.items()))
+    cfg = config({"kitchen": observed(100, 4000), **heaters},
+                 scheduler={"max_running": 2, "max_w": 10000, "settle_s": 120})
+    sim = Sim(cfg, START)
+    sim.demand = {WHN: 4500, whs: 4500}
+    sim.observed["kitchen"] = 6000
+    sim.run(20 * 3600 + 600)
+    on = {n: [t for t, s in sim.relay_switches(n) if s == "on"][0] for n in (WHN, whs)}
+    assert on[WHN] == START + timedelta(hours=20)  # the higher priority first, on time
+    assert on[whs] - on[WHN] >= timedelta(seconds=120)  # the other one settle_s later
+    assert on[whs] - START <= timedelta(hours=20, seconds=121)
+    assert sim.code(whs) == "forced:guarantee"
