@@ -124,6 +124,9 @@ class LoadConfig(StrictModel):
             raise ValueError("kind drm needs an output (a drm_outputs name)")
         if self.kind == "thermostat" and self.max_off_h is None:  # never shed without an end
             self.max_off_h = THERMOSTAT_MAX_SHED_H
+        if (self.max_off_h is not None and "warn_before_h" not in self.model_fields_set
+                and self.warn_before_h >= self.max_off_h):  # the 2 h default would alert at every block
+            self.warn_before_h = self.max_off_h / 4
         return self
 
 
