@@ -5,6 +5,7 @@ which the watchdog thread takes too.
 """
 from __future__ import annotations
 
+import signal
 import sys
 import threading
 
@@ -73,6 +74,13 @@ class RelayAgent:
 
     # ---------------------------------------------------------------- lifecycle
     def start(self) -> None:
+        # circuitq.service turns SIGTERM/SIGINT into a clean stop; SIGHUP (an ssh session that
+        # drops under an agent started by hand) would kill it on the spot, pins as they are and
+        # no lease enforced by anyone. For the one process that drives mains: a stop too.
+        try:
+            signal.signal(signal.SIGHUP, self._on_hangup)
+        except ValueError:  # not the main thread (a test driving start() from a worker)
+            pass
         with self.lock:  # boot levels on the pins BEFORE the MQTT client exists on the network
             self.hw.boot(self.fleet.values(), self.fleet.previous)
             self._save()
@@ -101,6 +109,10 @@ class RelayAgent:
         self.hw.close()
         if self.instance_lock:
             self.instance_lock.release()
+
+    def _on_hangup(self, signum, frame) -> None:
+        self.log.info("signal SIGHUP: shutting down")
+        self.loop.stop()
 
     # ---------------------------------------------------------------- events (loop thread)
     def _on_command(self, kind: str, topic: str, payload: bytes, retained: bool) -> None:

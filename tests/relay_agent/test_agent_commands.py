@@ -228,3 +228,17 @@ def test_second_instance_is_refused_by_the_lock_and_touches_no_pin(config_factor
     assert "another relay_agent" in second.log() and f"pid {first.proc.pid}" in second.log()
     assert (cfg.parent / "state" / "run" / "gpio.json").read_text() == before
     assert first.alive()
+
+
+def test_sighup_from_a_closed_terminal_is_a_shutdown_with_safe_states(config_factory, service_factory,
+                                                                       user_probe, probe_factory, broker):
+    """Started by hand in an ssh session that drops, the agent gets SIGHUP, whose default is to
+    die on the spot: pins left as they are and no lease enforced by anyone."""
+    cfg = config_factory(fast())
+    agent = start_agent(service_factory, cfg, user_probe)
+    command(probe_factory(broker, "scheduler"), "pool_pump", "off", lease_s=60)
+    wait_until(lambda: not on(cfg)["pool_pump"], 5, what="command applied")
+    agent.kill(signal.SIGHUP)
+    assert agent.proc.returncode == 0
+    assert on(cfg)["pool_pump"] is True  # safe on, min_off 0
+    assert user_probe.last(relay_state("pool_pump")).json()["reason"]["code"] == "safe:shutdown"
