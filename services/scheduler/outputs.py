@@ -6,6 +6,8 @@ from datetime import datetime, timedelta
 
 from . import model as m
 
+HOUR = timedelta(hours=1)
+
 
 def apply(st: m.State, now: datetime, decisions: dict, out: list, wake: list, commanding: bool) -> None:
     pol = st.policy
@@ -28,7 +30,10 @@ def apply(st: m.State, now: datetime, decisions: dict, out: list, wake: list, co
                 lt.last_on = now
             if p:
                 lt.permitted_since = now
-                lt.starts.append(now)
+                if lp.max_starts_per_hour:  # the relay's wear budget: the last hour's starts only
+                    lt.starts.append(now)
+                    while now - lt.starts[0] >= HOUR:
+                        lt.starts.popleft()
                 lt.by_override = lt.mode == "on"
                 lt.blocked_for.clear()
                 if lt.warned:

@@ -205,3 +205,14 @@ def test_the_relay_start_budget_is_respected_by_policy():
     for t in starts:
         assert sum(1 for u in starts if t <= u < t + timedelta(hours=1)) <= 4
     assert any("waiting:start_budget" in a for a in sim.activity())
+
+
+def test_the_start_history_kept_for_the_wear_budget_stays_an_hour_long():
+    # a load permitted and blocked every few minutes for days: only the last hour is kept
+    cfg = config({"dryer": observed(100, 350), WHN: relay(50), "hp": {"kind": "thermostat", "priority": 40,
+                  "block_when": [{"load": "dryer"}]}}, scheduler={"max_running": 3})
+    sim = Sim(cfg, START)
+    sim.demand = {WHN: 4500, "hp": 2000}
+    sim.observed["dryer"] = lambda now: 1000 if now.minute % 10 < 5 else 0
+    sim.run(2 * 86400)
+    assert len(sim.st.loads["hp"].starts) <= 6 and len(sim.st.loads[WHN].starts) <= 6
