@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from . import model as m
 
 HOUR = timedelta(hours=1)
+NO_DIGITS = str.maketrans("", "", "0123456789.")
 
 
 def apply(st: m.State, now: datetime, decisions: dict, out: list, wake: list, commanding: bool) -> None:
@@ -143,8 +144,9 @@ def _meter_check(st, lp, lt: m.LoadRt, now: datetime, out: list, wake: list) -> 
 
 def _publish(st, lp, lt: m.LoadRt, now: datetime, out: list) -> None:
     w = lt.power_w if st.curb.fresh else None
-    sig = (lt.mode, lt.permitted, lt.running, lt.code, lt.until, lt.next_change,
-           None if w is None else round(w / 50))
+    # the reason's words too (who it queues behind), not its numbers (watts move every reading)
+    sig = (lt.mode, lt.permitted, lt.running, lt.code, lt.text.translate(NO_DIGITS), lt.until,
+           lt.next_change, None if w is None else round(w / 50))
     if sig == lt.published:
         return
     lt.published = sig

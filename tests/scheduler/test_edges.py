@@ -133,3 +133,19 @@ def test_a_non_finite_circuit_reading_counts_as_missing(bad):
     sim.event(m.Reading({"kitchen": bad, WHN: 0.0}, sim.now))
     assert sim.st.loads["kitchen"].running and sim.st.loads["kitchen"].power_w == 6000
     assert not sim.permitted(WHN)
+
+
+def test_the_retained_reason_follows_who_a_load_is_queued_behind():
+    cfg = config({"kitchen": observed(100, 4000), WHN: relay(50), POOL: relay(10)})
+    sim = Sim(cfg, at("2026-07-01T12:00"))
+    sim.demand = {WHN: 4500, POOL: 1500}
+    sim.observed["kitchen"] = 6000
+    sim.run(600)
+    sim.observed["kitchen"] = 0  # the kitchen is done; the heater takes the slot
+    sim.run(600)
+    reason = [c.state["reason"] for _, c in sim.cmds(m.PublishLoad) if c.load == POOL][-1]
+    assert reason["code"] == "queued" and "water_heater_north" in reason["text"]
+    published = len(sim.cmds(m.PublishLoad))
+    sim.demand[WHN] = lambda now, lt: 4500 + 10 * (now.minute % 3)  # only the watts in the text move
+    sim.run(600)
+    assert len(sim.cmds(m.PublishLoad)) == published  # ... which is not worth a message
