@@ -4,6 +4,7 @@ CommandError naming the field. Property-based tests throw arbitrary bytes at `co
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -75,6 +76,24 @@ KINDS: dict[str, Kind] = {
 }
 
 
+def _refuse_duplicate_keys(payload: bytes) -> None:
+    """{"state": "off", ..., "state": "on"}: Python and pydantic keep the last, other parsers
+    (the tool that wrote it, a person reading it) the first. An ambiguous command is refused."""
+    def pairs_hook(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise CommandError(key, f"{key!r} is given twice in one object")
+            seen.add(key)
+        return dict(pairs)
+    try:
+        json.loads(payload, object_pairs_hook=pairs_hook)
+    except CommandError:
+        raise
+    except (ValueError, RecursionError):  # not JSON: pydantic names the problem below
+        pass
+
+
 def describe(exc: ValidationError) -> str:
     parts = []
     for err in exc.errors():
@@ -118,6 +137,7 @@ class Fleet:
                                         f"(known: {', '.join(sorted(self.cores[kind])) or 'none'})")
         if len(payload) > MAX_PAYLOAD:
             raise CommandError("payload", f"{len(payload)} bytes is too long for a command")
+        _refuse_duplicate_keys(payload)
         try:
             cmd = spec.model.model_validate_json(payload, strict=True)  # "5" is not a number here
         except ValidationError as exc:

@@ -112,6 +112,9 @@ COERCED = [
     ("relay", "pool_pump", b'{"state": "off", "lease_s": -0.0, "id": "z"}', "lease_s"),
     ("relay", "pool_pump", b'{"state": "off", "lease_s": "30", "id": "s"}', "lease_s"),
     ("relay", "pool_pump", b'{"state": "off", "lease_s": true, "id": "t"}', "lease_s"),
+    # Duplicate keys: Python and pydantic keep the last, other parsers the first. Ambiguous.
+    ("relay", "pool_pump", b'{"state": "off", "lease_s": 30, "id": "d", "state": "on"}', "state"),
+    ("drm", "aircon", b'{"mode": 1, "lease_s": 30, "id": "d", "mode": 0}', "mode"),
 ]
 
 
