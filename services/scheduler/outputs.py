@@ -26,6 +26,8 @@ def apply(st: m.State, now: datetime, decisions: dict, out: list, wake: list, co
             p, code, text, until = True, f"observed:{state}", f"observed only: {state}{w}{settling}", None
         else:
             p, code, text, until = decisions[name]
+        if p and lt.by_override and lt.mode == "auto" and lt.permitted:
+            lt.by_override = False  # the policy kept it on after the user's ON: its min_on holds again
         if p != lt.permitted:
             if lt.permitted and not p:
                 lt.last_on = now

@@ -111,3 +111,24 @@ def test_a_short_on_override_is_not_stretched_by_the_policy_minimum_run_time():
     sim.override(WHN, "on", minutes=5)
     sim.run(5 * 60 + 1)
     assert not sim.permitted(WHN) and sim.code(WHN) == "blocked:peak"
+
+
+def test_when_policy_takes_over_after_an_on_its_minimum_run_time_holds_again():
+    # ON for 5 min inside a sunny window; the policy keeps it on after the override; a cloud
+    # a minute later must not stop it before min_on_s (counted from when it was switched on)
+    cals = {"sun": [{"start": "06:00", "end": "18:00"}]}
+    cfg = config({WHN: relay(50, solar={"window": "sun", "threshold_w": 3000}, min_on_s=1800)},
+                 scheduler={"calendars": cals, "data": {"solar_average_s": 60}, "startup_grace_s": 5})
+    sim = Sim(cfg, NOW, solar=500)
+    sim.demand = {WHN: 4500}
+    sim.run(600)
+    assert not sim.permitted(WHN)
+    sim.solar = 5000
+    sim.override(WHN, "on", minutes=5)
+    sim.run(6 * 60)
+    assert sim.permitted(WHN) and sim.code(WHN) == "permitted"
+    sim.solar = 500
+    sim.run(10 * 60)
+    assert sim.permitted(WHN) and sim.code(WHN) == "holding:min_on"
+    sim.run(20 * 60)
+    assert not sim.permitted(WHN) and sim.code(WHN) == "blocked:solar"
