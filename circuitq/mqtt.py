@@ -161,7 +161,14 @@ class FleetClient:
         return self.paho.publish(topic, payload, qos=qos, retain=retain)
 
     def publish_entry(self, entry: topics.Topic, payload: BaseModel | str | dict, **names: str):
-        """Publish with the catalogue entry's own QoS and retain flag."""
+        """Publish with the catalogue entry's own QoS and retain flag.
+
+        A leased command is dropped while disconnected (paho would queue it and send it on
+        reconnect, minutes late, with a fresh lease); the caller re-sends when it matters.
+        """
+        if entry.leased and not self.connected.is_set():
+            log.info("not connected: %s to %s dropped (it would arrive stale)", entry.key, names)
+            return None
         if isinstance(payload, BaseModel):
             data: str = payload.model_dump_json()
         elif isinstance(payload, dict):

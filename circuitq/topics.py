@@ -29,6 +29,9 @@ class Topic:
     payload: type | str
     description: str
     example: str = ""
+    # A leased command is never queued while the publisher is offline: delivered minutes late
+    # it would start a fresh lease on a stale decision. The publisher re-sends on reconnect.
+    leased: bool = False
     placeholders: tuple[str, ...] = field(init=False)
 
     def __post_init__(self):
@@ -89,7 +92,7 @@ RELAY_COMMAND = Topic(
     p.RelayCommand,
     "Absolute relay state under a lease. Only the scheduler may publish; retained messages "
     "are refused by the relay agent.",
-    '{"state": "on", "lease_s": 300, "id": "a1b2"}',
+    '{"state": "on", "lease_s": 300, "id": "a1b2"}', leased=True,
 )
 RELAY_STATE = Topic(
     "relay_state", "{base}/relay/{relay}/state", ("relay_agent",), ("scheduler", "notifier", USER),
@@ -98,7 +101,7 @@ RELAY_STATE = Topic(
 DRED_COMMAND = Topic(
     "dred_command", "{base}/dred/{output}/command", ("scheduler",), ("relay_agent",), 1, False,
     p.DrmCommand, "AS/NZS 4755 DRM mode for a DRED output, under a lease.",
-    '{"mode": 2, "lease_s": 300, "id": "c3d4"}',
+    '{"mode": 2, "lease_s": 300, "id": "c3d4"}', leased=True,
 )
 DRED_STATE = Topic(
     "dred_state", "{base}/dred/{output}/state", ("relay_agent",), ("scheduler", USER), 1, True,
@@ -166,7 +169,7 @@ DRM_STATE = Topic(
 ECOBEE_SHED = Topic(
     "ecobee_shed", "{base}/ecobee/{thermostat}/shed", ("scheduler",), ("ecobee_agent",), 1, False,
     p.ShedRequest, "Shed request for a smart heat pump, under a lease; shed=false ends it.",
-    '{"shed": true, "reason": "dryer running", "lease_s": 600, "id": "e5"}',
+    '{"shed": true, "reason": "dryer running", "lease_s": 600, "id": "e5"}', leased=True,
 )
 ECOBEE_STATE = Topic(
     "ecobee_state", "{base}/ecobee/{thermostat}/state", ("ecobee_agent",), ("scheduler", USER),

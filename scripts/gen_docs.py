@@ -81,6 +81,9 @@ def render() -> str:
         out += ["", f"### `{pattern}`", "", e.description]
         if e.example:
             out += ["", f"Example: `{e.example}`"]
+        if e.leased:
+            out += ["", "Leased command: never queued while the publisher is offline (it would "
+                        "arrive late with a fresh lease); re-sent when the receiver comes online."]
         if not isinstance(e.payload, str):
             doc = (e.payload.__doc__ or "").strip().splitlines()[0]
             out += ["", f"Payload `{e.payload.__name__}`: {doc}", ""] + _fields(e.payload)

@@ -136,3 +136,28 @@ def test_client_socket_has_tcp_nodelay(broker, secrets):
     c.stop()
     conf = (ROOT / "mosquitto" / "mosquitto.conf").read_text()
     assert "\nset_tcp_nodelay true" in conf
+
+
+def test_a_leased_command_is_not_queued_while_offline(own_broker, secrets, probe_factory):
+    """paho queues QoS 1 publishes made while disconnected and sends them on reconnect: a relay
+    command would arrive minutes late and start a fresh lease on a stale decision."""
+    from circuitq import topics as t
+    from circuitq.payloads import RelayCommand
+    agent = probe_factory(own_broker, "relay_agent")
+    c = FleetClient("scheduler", MqttConfig(port=own_broker.port, reconnect_min_s=0.1, reconnect_max_s=0.5),
+                    secrets.mqtt_users["scheduler"])
+    c.start()
+    assert c.wait_connected(5)
+    own_broker.kill()
+    agent.close()
+    time.sleep(0.3)
+    assert c.publish_entry(t.RELAY_COMMAND, RelayCommand(state="on", lease_s=300, id="stale"),
+                           relay="pool_pump") is None
+    c.publish_entry(t.ALERT, {"key": "k"})  # an ordinary message is still queued
+    own_broker.start()
+    agent = probe_factory(own_broker, "relay_agent")
+    agent.subscribe("circuitq/relay/+/command")
+    assert c.wait_connected(10)
+    time.sleep(0.5)
+    c.stop()
+    assert not [m for m in agent.messages if m.topic == "circuitq/relay/pool_pump/command"]
