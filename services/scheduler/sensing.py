@@ -170,6 +170,7 @@ def account_runtime(st: m.State, now: datetime) -> None:
             day = now.astimezone(st.policy.tz).date()
         if lt.runtime_day != day:
             lt.runtime_day, lt.runtime_s = day, 0.0
-        # measured running counts; without a circuit reading, a permitted relay counts
-        if lt.running or (lt.permitted and not st.curb.fresh):
+        # measured running counts; without a circuit reading (Curb stale, or this circuit missing
+        # from the readings for reading_timeout_s: a dead CT), a permitted relay counts
+        if lt.running or (lt.permitted and (not st.curb.fresh or lt.power_w is None)):
             lt.runtime_s += dt

@@ -119,3 +119,17 @@ def test_two_guarantees_due_at_once_do_not_start_in_the_same_pass(south_first):
     assert on[whs] - on[WHN] >= timedelta(seconds=120)  # the other one settle_s later
     assert on[whs] - START <= timedelta(hours=20, seconds=121)
     assert sim.code(whs) == "forced:guarantee"
+
+
+def test_runtime_counts_permitted_time_when_the_pumps_circuit_has_no_reading():
+    # the pump's CT is dead (or its circuit misnamed): Curb is fresh but never reports it. As
+    # when Curb is stale, permitted time counts; before, the target was never met and the
+    # pump stayed forced to the end of its window every day.
+    pool = relay(10, runtime={"hours": 2, "window": "pool_day", "margin_min": 15})
+    cfg = config({"kitchen": observed(100, 4000), POOL: pool}, scheduler={"calendars": CALS})
+    sim = Sim(cfg, START)
+    sim.observed["kitchen"] = 6000  # the queue never frees up: only the plan starts it
+    sim.run_until(at("2026-07-01T19:50"))
+    assert sim.st.loads[POOL].power_w is None
+    assert sim.st.loads[POOL].runtime_s >= 2 * 3600 - 120
+    assert sim.code(POOL) != "forced:runtime"  # target met: no longer forced
