@@ -28,6 +28,8 @@ class Timer:
 
 
 class EventLoop:
+    BATCH = 64  # events run between two looks at the timers
+
     def __init__(self, clock: Clock | None = None, on_error: Callable[[str, BaseException], None] | None = None):
         self.clock = clock or SystemClock()
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
@@ -90,7 +92,9 @@ class EventLoop:
         except queue.Empty:
             return
         self._run_one(fn, args)
-        while True:  # drain what arrived meanwhile before checking timers again
+        # Drain what arrived meanwhile, but only a batch: under a message flood the timers
+        # (lease expiry, renewals) and the watchdog's heartbeat must still come round.
+        for _ in range(self.BATCH - 1):
             try:
                 fn, args = self._queue.get_nowait()
             except queue.Empty:
