@@ -161,3 +161,15 @@ def test_a_leased_command_is_not_queued_while_offline(own_broker, secrets, probe
     time.sleep(0.5)
     c.stop()
     assert not [m for m in agent.messages if m.topic == "circuitq/relay/pool_pump/command"]
+
+
+def test_the_broker_refuses_oversized_messages(broker, secrets, probe_factory):
+    """max_packet_size: a runaway client cannot make every service parse megabytes."""
+    agent = probe_factory(broker, "relay_agent")
+    agent.subscribe("circuitq/relay/+/command")
+    sched = probe_factory(broker, "scheduler")
+    sched.c.publish("circuitq/relay/big/command", b"x" * 100_000, qos=0)
+    sched2 = probe_factory(broker, "scheduler")
+    sched2.publish("circuitq/relay/big/command", b"small")
+    assert agent.on_topic("circuitq/relay/big/command").payload == b"small"
+    assert all(len(m.payload) < 65536 for m in agent.messages)
