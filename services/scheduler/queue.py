@@ -37,9 +37,13 @@ def allocate(st: m.State, now: datetime, wants: dict, curb_ok: bool) -> dict[str
             return lt.power_w
         return c.nominal_w if c.nominal_w is not None else c.running_w
 
-    def idle(lt: m.LoadRt) -> bool:
-        """Permitted, and has drawn nothing for settle_s (since permitted or since it stopped)."""
+    def idle(lt: m.LoadRt, name: str) -> bool:
+        """Permitted, and has drawn nothing for settle_s (since permitted or since it stopped).
+        A relay's unknown power (its circuit in no recent reading) is not nothing: it keeps
+        its slot (a thermostat says itself whether it runs)."""
         if not (curb_ok and lt.permitted and not lt.running):
+            return False
+        if lt.power_w is None and pol.loads[name].kind != "thermostat":
             return False
         quiet = m.quiet_for_since(lt)
         return quiet is not None and now - quiet >= pol.settle
@@ -83,11 +87,11 @@ def allocate(st: m.State, now: datetime, wants: dict, curb_ok: bool) -> dict[str
             res[name] = w[1:]
             if w[1] and not lt.permitted:  # a user's start counts: the next one waits settle_s
                 st.last_grant_at = now
-            if w[1] and not idle(lt):  # its slot from the start, not only once it draws (as forced)
+            if w[1] and not idle(lt, name):  # its slot from the start, not only once it draws (as forced)
                 take(name)
         elif w[0] == "forced":
             grant(name, w[1], w[2], w[3])  # a guarantee too: two due at once start settle_s apart
-            if not idle(lt) and not w[1].startswith("fallback:"):  # stale on/hold: outside the queue
+            if not idle(lt, name) and not w[1].startswith("fallback:"):  # stale on/hold: outside the queue
                 take(name)
         elif lt.permitted and lt.permitted_since is not None and not lt.by_override \
                 and now < lt.permitted_since + pol.loads[name].min_on:  # a user's ON ends when it ends
@@ -98,7 +102,7 @@ def allocate(st: m.State, now: datetime, wants: dict, curb_ok: bool) -> dict[str
             else:  # keeps its slot; below we say whether it is only the hold that keeps it
                 res[name] = (True, lt.code, lt.text, None)
                 held.append((name, t))
-            if not idle(lt):
+            if not idle(lt, name):
                 take(name)
         elif w[0] == "blocked":
             res[name] = (False, w[1], w[2], w[3])
@@ -126,7 +130,7 @@ def allocate(st: m.State, now: datetime, wants: dict, curb_ok: bool) -> dict[str
         if not lp.controllable:
             take(name)  # it runs whether we like it or not
             continue
-        if idle(lt):
+        if idle(lt, name):
             res[name] = (True, "permitted:idle", f"permitted; drawing nothing for {pol.sched.settle_s:g} s, "
                          "so its slot is free", None)
             continue

@@ -149,3 +149,14 @@ def test_the_retained_reason_follows_who_a_load_is_queued_behind():
     sim.demand[WHN] = lambda now, lt: 4500 + 10 * (now.minute % 3)  # only the watts in the text move
     sim.run(600)
     assert len(sim.cmds(m.PublishLoad)) == published  # ... which is not worth a message
+
+
+def test_a_load_whose_power_is_unknown_is_not_idle_and_keeps_its_slot():
+    # the north heater's CT died: it may well be heating. Calling it idle gave its slot away
+    # and both 4.5 kW heaters ran at once under max_running 1.
+    whs = "water_heater_south"
+    cfg = config({WHN: relay(50), whs: relay(40)}, scheduler={"max_running": 1})
+    sim = Sim(cfg, at("2026-07-01T12:00"))
+    sim.demand = {whs: 4500}  # WHN's circuit is in no reading at all
+    sim.run(1800)
+    assert sim.on() == {WHN} and sim.code(whs) == "queued"
