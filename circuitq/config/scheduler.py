@@ -157,6 +157,8 @@ class DataHealth(StrictModel):
     solar_timeout_s: float = Field(1000, gt=0, description="dreadpi: data older than 1000 s")
     solar_average_s: float = Field(600, gt=0, description="rolling average for solar gates")
     stale_rotate_min: float = Field(60, gt=0, description="stale: one load at a time, rotated")
+    fresh_again_s: float = Field(120, ge=0, description="after stale data, fresh data must last this "
+                                 "long before it counts (a source flapping at its age limit)")
     solar_from_curb: bool = Field(False, description="use Curb's production_w as the solar reading "
                                   "(CircuitQueueing measured production with Curb)")
 

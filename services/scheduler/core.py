@@ -94,14 +94,17 @@ def evaluate(st: m.State, now: datetime, out: list) -> None:
     pol = st.policy
     wake: list = []
     sensing.account_runtime(st, now)
-    curb_ok = sensing.freshness(st.curb, now, pol.reading_timeout, pol.frozen)
-    sensing.freshness(st.solar, now, pol.solar_timeout, pol.solar_timeout)
+    curb_ok = sensing.freshness(st.curb, now, pol.reading_timeout, pol.frozen, pol.fresh_again)
+    sensing.freshness(st.solar, now, pol.solar_timeout, pol.solar_timeout, pol.fresh_again)
     outputs.stale_alerts(st, now, out)
     for src, timeout, frozen in ((st.curb, pol.reading_timeout, pol.frozen),
                                  (st.solar, pol.solar_timeout, pol.solar_timeout)):
         t = sensing.stale_deadline(src, timeout, frozen)
         if t is not None:
             wake.append(t + timedelta(milliseconds=1))
+        t = sensing.fresh_again_at(src, pol.fresh_again)
+        if t is not None:
+            wake.append(t)
     for name, lt in st.loads.items():  # override expiry: re-evaluated right here, at once
         if lt.until is not None and now >= lt.until:
             out.append(m.ActivityLine(name, f"override {lt.mode.upper()} ended; automatic again"))

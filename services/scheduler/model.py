@@ -220,6 +220,8 @@ class Source:
     health_ok: bool = True
     online: bool = True
     fresh: bool = False
+    ever_fresh: bool = False  # after a stale spell, fresh again only once it held fresh_again_s
+    fresh_since: datetime | None = None  # since when the data has been fresh, uninterrupted
     stale_since: datetime | None = None
     alerted: bool = False
 

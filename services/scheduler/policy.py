@@ -53,6 +53,7 @@ class Policy:
         self.solar_timeout = timedelta(seconds=d.solar_timeout_s)
         self.solar_avg = timedelta(seconds=d.solar_average_s)
         self.rotate = timedelta(minutes=d.stale_rotate_min)
+        self.fresh_again = timedelta(seconds=d.fresh_again_s)
         self.solar_from_curb = d.solar_from_curb
         self.loads: dict[str, LoadPolicy] = {}
         for name, lc in cfg.loads.items():

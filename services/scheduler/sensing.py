@@ -104,13 +104,21 @@ def on_drm_feedback(st: m.State, now: datetime, ev: m.DrmFeedback, out: list) ->
 # ------------------------------------------------------------------ freshness
 
 
-def freshness(src: m.Source, now: datetime, timeout, frozen) -> bool:
+def freshness(src: m.Source, now: datetime, timeout, frozen, again) -> bool:
     """Fresh: a reading received and timestamped within `timeout`, its timestamp still moving,
-    not flagged stale by the collector, the collector online and healthy."""
-    fresh = (src.at is not None and src.ts is not None and now - src.at <= timeout
-             and now - src.ts <= timeout and now - src.ts_changed_at <= frozen
-             and not src.flagged_stale and src.online and src.health_ok)
+    not flagged stale by the collector, the collector online and healthy. After a stale spell
+    (not at start-up) that must hold `again` first: a source flapping at its age limit must
+    not flap the house (fallback, alerts) with every reading."""
+    ok = (src.at is not None and src.ts is not None and now - src.at <= timeout
+          and now - src.ts <= timeout and now - src.ts_changed_at <= frozen
+          and not src.flagged_stale and src.online and src.health_ok)
+    if not ok:
+        src.fresh_since = None
+    elif src.fresh_since is None:
+        src.fresh_since = now
+    fresh = ok and (src.fresh or not src.ever_fresh or now - src.fresh_since >= again)
     if fresh:
+        src.ever_fresh = True
         src.stale_since = None
     elif src.stale_since is None:
         src.stale_since = now
@@ -123,6 +131,11 @@ def stale_deadline(src: m.Source, timeout, frozen):
     if not src.fresh:
         return None
     return min(src.at + timeout, src.ts + timeout, src.ts_changed_at + frozen)
+
+
+def fresh_again_at(src: m.Source, again):
+    """When data that is fresh again after a stale spell starts to count (a wake-up)."""
+    return src.fresh_since + again if src.fresh_since is not None and not src.fresh else None
 
 
 # ------------------------------------------------------------------ running
