@@ -78,7 +78,7 @@ def classify(st: m.State, lp: LoadPolicy, lt: m.LoadRt, now: datetime, curb_ok: 
             return ("blocked", "fallback:off", f"no fresh Curb data since {since}: off until it returns", None)
         if behaviour == "on":
             return ("forced", "fallback:on", f"no fresh Curb data since {since}: on until it returns", None)
-        if behaviour == "hold":
+        if behaviour == "hold" and lt.permitted is not None:  # none yet (start-up): as `windows`
             if lt.permitted:
                 return ("forced", "fallback:hold", f"no fresh Curb data since {since}: kept on", None)
             return ("blocked", "fallback:hold", f"no fresh Curb data since {since}: kept off", None)

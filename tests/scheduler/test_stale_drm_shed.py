@@ -75,6 +75,18 @@ def test_fresh_data_again_resolves_the_alert_and_the_queue_resumes():
     assert sim.on() >= {WHN, WHS}
 
 
+def test_hold_without_a_last_decision_is_not_a_blind_shed():
+    # stale: hold keeps the last decision; at start-up without Curb data there is none, and
+    # shedding the heat pump blind (or keeping a heater off) is not "holding" anything
+    sim = Sim(house(startup_grace_s=5), NOW)
+    sim.feeding = False  # the Curb collector is down as we start
+    sim.event(m.Tick())
+    sim.run(600)
+    assert sim.permitted("hp") and sim.code("hp") == "fallback:hold"  # kept as first decided
+    assert "hp: ON (fallback:windows): no fresh Curb data: time windows only, one load at a time" in sim.activity()
+    assert not [c for _, c in sim.cmds(m.ShedCmd) if c.shed]
+
+
 def test_data_flapping_between_stale_and_fresh_does_not_flap_the_house():
     # a hub lagging right at the collector's age limit: every other reading is flagged stale.
     # One alert, not one a minute; the queue stays in its fallback until data is fresh again
