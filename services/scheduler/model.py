@@ -169,6 +169,7 @@ class LoadRt:
     runtime_day: Any = None  # local date the runtime counts for
     runtime_s: float = 0.0
     gate_open: bool = False  # solar gate, with hysteresis
+    gate_at: datetime | None = None  # when the gate was last judged (an unbroken run keeps it open)
     cond_on: dict = field(default_factory=dict)  # block_when index -> bool (hysteresis)
     cond_pending: dict = field(default_factory=dict)  # block_when index -> (level, since): debounce
     blocked_for: dict = field(default_factory=dict)  # reason code -> seconds since last permitted

@@ -110,6 +110,9 @@ def block_solar(st: m.State, lp: LoadPolicy, lt: m.LoadRt, now: datetime) -> Ver
         return None
     cals = st.policy.calendars
     inside, until = cals.status(g.window, now)
+    if lt.gate_at != st.last_eval:  # not judged last time (an override or an earlier rule
+        lt.gate_open = False       # decided): it may have missed its window end; prove it again
+    lt.gate_at = now
     if not inside:
         lt.gate_open = False  # closed again at the next window start until production proves it
         return None

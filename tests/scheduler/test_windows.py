@@ -129,6 +129,20 @@ def test_solar_gate_uses_a_rolling_average_with_hysteresis():
     assert len(sim.relay_switches(WHN)) == 2
 
 
+def test_the_solar_gate_closes_with_its_window_even_while_an_override_decides():
+    # open at 13:00; a user's OFF until the next morning means the gate rule is not asked at
+    # the 14:00 window end. The next morning it must open at its threshold (5000 W), not at
+    # threshold - hysteresis (4700 W) as if yesterday's open gate had carried over.
+    sim = Sim(house(solar=SOLAR, override_max_min=1440), at("2026-07-01T12:00", NY), solar=6000)
+    sim.demand = {WHN: 4500}
+    sim.run(3600)
+    assert sim.permitted(WHN)
+    sim.override(WHN, "off", minutes=18 * 60)  # until 07:00
+    sim.solar = 4800
+    sim.run_until(at("2026-07-02T08:00", NY))
+    assert not sim.permitted(WHN) and sim.code(WHN) == "blocked:solar"
+
+
 @pytest.mark.parametrize("stale, permitted", [("windows", True), ("off", False)])
 def test_solar_gate_without_fresh_solar_data_follows_the_stale_behaviour(stale, permitted):
     sim = Sim(house(solar=SOLAR, stale=stale), at("2026-07-01T09:00", NY))  # no solar readings at all
