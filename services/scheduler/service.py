@@ -158,6 +158,8 @@ class SchedulerService:
         self.decide(m.SourceHealth(source, h.state == "ok", h.message))
 
     def _status(self, topic: str, payload: bytes, retained: bool) -> None:
+        if not payload:  # a cleared retained status says nothing (the will says "offline")
+            return
         svc = t.STATUS.match(self.base, topic)["service"]
         self.decide(m.CollectorStatus(SOURCES[svc], payload.decode(errors="replace").strip() == t.ONLINE))
 
