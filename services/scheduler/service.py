@@ -25,6 +25,9 @@ TICK = m.Tick()
 SOURCES = {"curb_collector": "curb", "solar_collector": "solar"}
 
 
+RETRY_S = 5.0  # after an unexpected error in decide(), try again this soon
+
+
 class SchedulerService:
     def __init__(self, ctx: ServiceContext):
         self.ctx, self.cfg, self.client, self.log = ctx, ctx.cfg, ctx.client, ctx.log
@@ -85,15 +88,27 @@ class SchedulerService:
     # ------------------------------------------------------------ core
     def decide(self, event) -> None:
         now = self.clock.now()
-        st, cmds = decide(now, self.state, event)
+        try:
+            st, cmds = decide(now, self.state, event)
+        except Exception:
+            # A bug must not silence the scheduler: look again soon (the loop reports the
+            # error on circuitq/error); the relay agent's leases cover the meantime.
+            self._arm(RETRY_S)
+            raise
         for c in cmds:
-            self._exec(c, now)
+            try:
+                self._exec(c, now)
+            except Exception as exc:  # one command failing must not stop the others
+                self.log.exception("could not carry out %s", c)
+                self.client.report_error(f"{self.base}/scheduler", repr(c), f"{type(exc).__name__}: {exc}")
+        self._arm(None if st.next_wake is None else (st.next_wake - now).total_seconds())
+
+    def _arm(self, delay_s: float | None) -> None:
         if self._timer:
             self._timer.cancel()
             self._timer = None
-        if st.next_wake is not None:
-            delay = (st.next_wake - now).total_seconds()
-            self._timer = self.ctx.loop.call_later(max(0.0, delay) + 0.002, self.decide, TICK)
+        if delay_s is not None:
+            self._timer = self.ctx.loop.call_later(max(0.0, delay_s) + 0.002, self.decide, TICK)
 
     def _id(self) -> str:
         return f"{self._run}-{next(self._ids)}"

@@ -34,3 +34,32 @@ def test_an_empty_collector_status_is_not_offline(tmp_path):
     svc._status("circuitq/curb_collector/status", b"online", True)
     svc._status("circuitq/curb_collector/status", b"", True)
     assert svc.state.curb.online
+
+
+def test_an_error_in_decide_keeps_a_timer_armed_and_a_failing_command_spares_the_others(tmp_path, monkeypatch):
+    """Leases are renewed by timers: a bug in one pass must not leave the scheduler silent."""
+    import pytest
+
+    from services.scheduler import service as svc_mod
+    from services.scheduler import model as m
+    armed, errors, published = [], [], []
+    svc = shell(tmp_path)
+    svc.ctx.loop = SimpleNamespace(call_later=lambda s, fn, *a: armed.append(s) or SimpleNamespace(cancel=lambda: None))
+    svc.client.report_error = lambda *a: errors.append(a)
+
+    def boom(*a):
+        raise RuntimeError("bug")
+    monkeypatch.setattr(svc_mod, "decide", boom)
+    with pytest.raises(RuntimeError):
+        svc.decide(m.Tick())
+    assert armed and armed[-1] <= svc_mod.RETRY_S + 0.01
+    monkeypatch.setattr(svc_mod, "decide", lambda now, st, ev: (st, [m.RelayCmd("a", "on", 60),
+                                                                     m.RelayCmd("b", "on", 60)]))
+
+    def publish(entry, payload, **names):
+        if names.get("relay") == "a":
+            raise OSError("socket gone")
+        published.append(names)
+    svc.client.publish_entry = publish
+    svc.decide(m.Tick())
+    assert published == [{"relay": "b"}] and errors
