@@ -87,6 +87,10 @@ class LoadConfig(StrictModel):
     kind: Literal["relay", "thermostat", "observed", "drm"] = "relay"
     description: str = ""
     priority: int = Field(0, description="higher wins a slot")
+    # While forced by a window or its runtime target, queue at this priority instead of going
+    # to the top (a guarantee still goes to the top): a pool pump's runtime need not shed the
+    # heat pump, only lesser loads. None: top of the queue.
+    forced_priority: int | None = None
     relay: str | None = Field(None, description="kind relay: relay name (default: the load name)")
     thermostat: str | None = Field(None, description="kind thermostat: ecobee key (default: load name)")
     output: str | None = Field(None, description="kind drm: DRM output name")

@@ -79,6 +79,7 @@ def allocate(st: m.State, now: datetime, wants: dict, curb_ok: bool) -> dict[str
         res[name] = (True, code, text, until)
 
     held: list = []
+    forced_queued: dict = {}
     # ---- phase A: overrides, forced, minimum run time holds (wants come highest priority
     # first, so of two forced starts due at once the more important one goes first)
     for name, w in wants.items():
@@ -89,6 +90,9 @@ def allocate(st: m.State, now: datetime, wants: dict, curb_ok: bool) -> dict[str
                 st.last_grant_at = now
             if w[1] and not idle(lt, name):  # its slot from the start, not only once it draws (as forced)
                 take(name)
+        elif w[0] == "forced" and w[1] != "forced:guarantee" \
+                and pol.loads[name].cfg.forced_priority is not None:
+            forced_queued[name] = w  # competes in phase B at its forced_priority
         elif w[0] == "forced":
             grant(name, w[1], w[2], w[3])  # a guarantee too: two due at once start settle_s apart
             if not idle(lt, name) and not w[1].startswith("fallback:"):  # stale on/hold: outside the queue
@@ -116,12 +120,13 @@ def allocate(st: m.State, now: datetime, wants: dict, curb_ok: bool) -> dict[str
         if not lp.controllable:
             if curb_ok and lt.running and lp.cfg.counts:
                 cands.append((-lp.cfg.priority, 0, 0.0, name))
-        elif name in wants:  # eligible
+        elif name in wants:  # eligible, or forced at its forced_priority
             incumbent = bool(lt.permitted) and (curb_ok or now - lt.permitted_since < pol.rotate)
             # a load rotated out (stale mode) goes to the back of the line
             waited = (now if lt.permitted and not incumbent else lt.off_since or st.boot_at).timestamp()
+            prio = lp.cfg.forced_priority if name in forced_queued else lp.cfg.priority
             if curb_ok:
-                cands.append((-lp.cfg.priority, 0 if incumbent else 1, waited, name))
+                cands.append((-prio, 0 if incumbent else 1, waited, name))
             else:  # blind: nobody knows who needs it, so loads take turns, longest waiter first
                 cands.append((0 if incumbent else 1, waited, -lp.cfg.priority, name))
     cands.sort()
@@ -130,7 +135,8 @@ def allocate(st: m.State, now: datetime, wants: dict, curb_ok: bool) -> dict[str
         if not lp.controllable:
             take(name)  # it runs whether we like it or not
             continue
-        if idle(lt, name):
+        forced = forced_queued.get(name)
+        if idle(lt, name) and not forced:
             res[name] = (True, "permitted:idle", f"permitted; drawing nothing for {pol.sched.settle_s:g} s, "
                          "so its slot is free", None)
             continue
@@ -138,13 +144,18 @@ def allocate(st: m.State, now: datetime, wants: dict, curb_ok: bool) -> dict[str
         if len(occupants) < slots and (room is None or watts + load_w(name) <= room):
             text = ("no fresh Curb data: time windows only, one load at a time" if not curb_ok
                     else f"permitted (priority {lp.cfg.priority})")
-            grant(name, "permitted" if curb_ok else "fallback:windows", text, None)
+            if forced:
+                grant(name, forced[1], forced[2], forced[3])
+            else:
+                grant(name, "permitted" if curb_ok else "fallback:windows", text, None)
             take(name)
         else:
             why = _behind(st, occupants, len(occupants) >= slots, budget, watts)
             if not curb_ok:  # blind: say why only one runs, and that its turn comes
                 why = (f"no fresh Curb data: time windows only, one load at a time, taking turns every "
                        f"{pol.sched.data.stale_rotate_min:g} min; {why}")
+            if forced:  # its own need, and what outranks it
+                why = f"{forced[2]}, but {why} (forced priority {lp.cfg.forced_priority})"
             res[name] = (False, "queued", why, None)
     for name, t in held:  # would it lose its slot but for its minimum run time?
         prio = pol.loads[name].cfg.priority

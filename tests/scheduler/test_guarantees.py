@@ -133,3 +133,28 @@ def test_runtime_counts_permitted_time_when_the_pumps_circuit_has_no_reading():
     assert sim.st.loads[POOL].power_w is None
     assert sim.st.loads[POOL].runtime_s >= 2 * 3600 - 120
     assert sim.code(POOL) != "forced:runtime"  # target met: no longer forced
+
+
+HP = "heat_pump_south"
+THERMO = {"kind": "thermostat", "thermostat": HP, "priority": 80, "running_w": 300, "debounce_s": 0}
+
+
+@pytest.mark.parametrize("forced_priority, hp_shed", [(None, True), (60, False)])
+def test_forced_priority_lets_a_runtime_target_yield_to_comfort_but_not_to_lesser_loads(forced_priority, hp_shed):
+    """The pool pump's runtime target goes to the top of the queue by default; with
+    forced_priority it outranks the water heater (50) but not the heat pump (80)."""
+    pool = relay(10, runtime={"hours": 4, "window": "pool_day", "margin_min": 15},
+                 forced_priority=forced_priority)
+    cfg = config({HP: THERMO, WHN: relay(50), POOL: pool}, scheduler={"calendars": CALS})
+    sim = Sim(cfg, START, solar=500)
+    sim.demand = {HP: 2000, WHN: 4500, POOL: 1500}  # all three want to run all day
+    sim.run_until(at("2026-07-01T16:00"))  # 08:00-20:00 window, 4 h + 15 min: forced from 15:45
+    assert (sim.code(POOL) == "forced:runtime") is hp_shed
+    assert sim.permitted(HP) is not hp_shed
+    assert not sim.permitted(WHN)  # lesser: yields to the pump either way, or to the heat pump
+    if not hp_shed:
+        assert sim.code(POOL) == "queued" and "needs" in sim.st.loads[POOL].text \
+            and "heat_pump_south" in sim.st.loads[POOL].text
+    sim.demand[HP] = 0  # the thermostat is satisfied: the pump's need comes before the heater
+    sim.run(600)
+    assert sim.permitted(POOL) and sim.code(POOL) == "forced:runtime" and not sim.permitted(WHN)
