@@ -29,7 +29,7 @@ def test_scheduler_service_states_overrides_discovery_and_restart(config_factory
     ha.subscribe("homeassistant/#")
     mark = user_probe.mark()
     sched = service_factory("scheduler", cfg)
-    user_probe.on_topic(STATUS, lambda m: m.text == "online", since=mark, timeout=15)
+    user_probe.on_topic(STATUS, lambda m: m.text == "online" and not m.retain, since=mark, timeout=15)
     st = user_probe.on_topic(load_state(WHN), lambda m: m.json()["reason"]["code"] == "blocked:always",
                              since=mark).json()
     assert st["mode"] == "auto" and st["permitted"] is False and "'always' hours" in st["reason"]["text"]
