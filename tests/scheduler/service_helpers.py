@@ -23,7 +23,8 @@ def fast_house(**extra) -> dict:
         "relay_agent": {"broker_grace_s": 5, "watchdog_s": 5},
         "relays": {n: dict(NO_LIMITS) for n in ("water_heater_north", "water_heater_south", "pool_pump")},
         "drm_outputs": {"aircon": {"min_dwell_s": 0, "max_changes_per_hour": 100, "max_lease_s": 60}},
-        "scheduler": {"startup_grace_s": 0.3, "lease_s": 30, "settle_s": 1,
+        # fresh_again_s 0: another test's old retained reading must not hold back fresh data
+        "scheduler": {"startup_grace_s": 0.3, "lease_s": 30, "settle_s": 1, "data": {"fresh_again_s": 0},
                       "calendars": {"always": ALWAYS}},
         "loads": {"water_heater_north": {"block": ["always"], "force": [], "min_on_s": 0, "min_off_s": 0}},
     }
