@@ -177,6 +177,11 @@ class FleetClient:
             data = payload
         return self.publish(entry.topic(self.base, **names), data, qos=entry.qos, retain=entry.retained)
 
+    def report_own_error(self, what: str, error: str) -> None:
+        """An error of the service itself (no incoming message to blame): reported on
+        `<base>/error` under the service's own status topic."""
+        self.report_error(self.status_topic, what, error)
+
     def report_error(self, topic: str, payload: bytes | str, error: str) -> None:
         """Tell `<base>/error` (and the log) that a message was not usable."""
         text = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else str(payload)

@@ -62,8 +62,7 @@ def make_context(name: str, args: argparse.Namespace, clock: Clock | None = None
     clock = clock or SystemClock()
     loop = EventLoop(clock)
     client = FleetClient(name, cfg.mqtt, mqtt_password(cfg, name), dispatch=loop.post, clock=clock)
-    loop.on_error = lambda where, exc: client.report_error(f"{cfg.mqtt.base_topic}/{name}", where,
-                                                           f"{type(exc).__name__}: {exc}")
+    loop.on_error = lambda where, exc: client.report_own_error(where, f"{type(exc).__name__}: {exc}")
     return ServiceContext(name, cfg, secrets, clock, loop, client, log, args)
 
 

@@ -6,16 +6,14 @@ dreadpi's rule: online APIs use hard-coded URL prefixes. The config may swap onl
 from __future__ import annotations
 
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
 from circuitq.config.endpoint import parse_endpoint
+from circuitq.http import make_session as shared_session
 
 AUTH_PREFIX = "https://energycurb.auth0.com"
 API_PREFIX = "https://app.energycurb.com"
 TOKEN_PATH = "/oauth/token"
 AUDIENCE = "app.energycurb.com/api"
-USER_AGENT = "circuitq-curb-collector"
 
 
 def base_url(default: str, override: str | None) -> str:
@@ -45,16 +43,8 @@ def make_session(retries: int, backoff_s: float) -> requests.Session:
 
     429 is not retried here: the collector waits Retry-After itself, off the worker thread.
     """
-    retry = Retry(total=retries, connect=retries, read=retries, status=retries,
-                  backoff_factor=backoff_s, status_forcelist=(500, 502, 503, 504),
-                  allowed_methods=frozenset({"GET", "POST"}), raise_on_status=False,
-                  respect_retry_after_header=False)
-    s = requests.Session()
-    adapter = HTTPAdapter(max_retries=retry)
-    s.mount("https://", adapter)
-    s.mount("http://", adapter)
-    s.headers["User-Agent"] = USER_AGENT
-    return s
+    return shared_session("curb-collector", retries, backoff_s, methods=("GET", "POST"),
+                          statuses=(500, 502, 503, 504), honour_retry_after=False)
 
 
 def retry_after(resp: requests.Response) -> float | None:

@@ -77,7 +77,7 @@ class Notifier:
         problems, self.problems = self.problems, []
         for problem in problems:
             # same label as the shell's own errors: not about a message, about this service
-            self.client.report_error(f"{self.ctx.base}/{self.ctx.name}", "", problem)
+            self.client.report_own_error("", problem)
 
     # ------------------------------------------------------------ inputs
     def _on_alert(self, topic: str, payload: bytes, retained: bool) -> None:

@@ -100,7 +100,7 @@ class SchedulerService:
                 self._exec(c, now)
             except Exception as exc:  # one command failing must not stop the others
                 self.log.exception("could not carry out %s", c)
-                self.client.report_error(f"{self.base}/scheduler", repr(c), f"{type(exc).__name__}: {exc}")
+                self.client.report_own_error(repr(c), f"{type(exc).__name__}: {exc}")
         self._arm(None if st.next_wake is None else (st.next_wake - now).total_seconds())
 
     def _arm(self, delay_s: float | None) -> None:

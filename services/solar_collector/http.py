@@ -9,27 +9,15 @@ from __future__ import annotations
 import re
 
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
+
+from circuitq.http import make_session as shared_session
 
 from .core import SourceError, Unreachable
 
-USER_AGENT = "circuitq-solar-collector/0.1"
-
 
 def make_session(retries: int, *, verify: bool = True) -> requests.Session:
-    s = requests.Session()
-    retry = Retry(total=retries, connect=retries, read=retries, status=retries,
-                  backoff_factor=0.5, status_forcelist=(502, 503, 504),
-                  allowed_methods=frozenset({"GET"}), raise_on_status=False,
-                  respect_retry_after_header=True)
-    adapter = HTTPAdapter(max_retries=retry)
-    s.mount("http://", adapter)
-    s.mount("https://", adapter)
-    s.headers["User-Agent"] = USER_AGENT
-    s.verify = verify
-    s.trust_env = False  # no proxy from the environment in front of a LAN gateway or API key
-    return s
+    # no proxy from the environment in front of a LAN gateway or an API key
+    return shared_session("solar-collector", retries, 0.5, verify=verify, trust_env=False)
 
 
 def request(session: requests.Session, method: str, url: str, timeout_s: float, **kw) -> requests.Response:

@@ -45,7 +45,7 @@ def test_an_error_in_decide_keeps_a_timer_armed_and_a_failing_command_spares_the
     armed, errors, published = [], [], []
     svc = shell(tmp_path)
     svc.ctx.loop = SimpleNamespace(call_later=lambda s, fn, *a: armed.append(s) or SimpleNamespace(cancel=lambda: None))
-    svc.client.report_error = lambda *a: errors.append(a)
+    svc.client.report_own_error = lambda *a: errors.append(a)
 
     def boom(*a):
         raise RuntimeError("bug")
