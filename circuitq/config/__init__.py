@@ -22,6 +22,7 @@ from .scheduler import LoadConfig, SchedulerConfig, cross_check
 from .secrets import Secrets, SecretsError, check_private
 from .site import SiteConfig
 from .solar import SolarConfig
+from .tariff import TariffConfig
 
 __all__ = ["CircuitqConfig", "ConfigError", "load_config", "load_secrets", "mqtt_password", "Secrets"]
 
@@ -36,6 +37,7 @@ class CircuitqConfig(StrictModel):
     relays: dict[str, RelayConfig] = Field(default_factory=dict)
     drm_outputs: dict[str, DrmOutputConfig] = Field(default_factory=dict)
     scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig)
+    tariff: TariffConfig | None = None
     loads: dict[str, LoadConfig] = Field(default_factory=dict)
     curb: CurbConfig | None = None
     solar: SolarConfig | None = None

@@ -77,10 +77,72 @@ Condition = Union[LoadRunning, CircuitAbove]
 
 
 class RuntimeTarget(StrictModel):
-    """Run `hours` a day inside `window` (a calendar); forced when the time left is short."""
+    """Run `hours` a day inside `window` (a calendar); forced when the time left is short.
+    With the planner, `hours` is a floor and `max_hours` a ceiling: it runs the cheapest
+    hours of the window that meet the floor, and stops at the ceiling."""
     hours: float = Field(gt=0, le=24)
     window: str = Field(description="calendar whose end is the deadline")
     margin_min: float = Field(15, ge=0, description="force this much earlier than strictly needed")
+    max_hours: float | None = Field(None, gt=0, le=24, description="planner: never more than this a "
+                                    "day (default: hours + 15 min)")
+
+    @model_validator(mode="after")
+    def _ceiling(self):
+        if self.max_hours is None:
+            self.max_hours = min(24.0, self.hours + 0.25)
+        if self.max_hours < self.hours:
+            raise ValueError("max_hours is below hours")
+        return self
+
+
+# Water: kWh to warm one litre by one kelvin (4.186 kJ/kg/K x 0.998 kg/L / 3600 s/h).
+KWH_PER_L_K = 0.00116
+
+
+class HotWater(StrictModel):
+    """A water heater's promise: never a cold draw. The planner decides when it heats.
+    The tank's heat is counted from the cold inlet: a full tank holds
+    tank_l x (setpoint_c - inlet_c) x 0.00116 kWh (190 L, 60 -> 15 C: 9.9 kWh)."""
+    tank_l: float = Field(gt=0, le=2000, description="tank volume (L)")
+    element_w: float = Field(gt=0, description="one element (W); the two of a tank never heat together")
+    setpoint_c: float = Field(60, ge=40, le=85, description="the tank thermostat's setting (C)")
+    inlet_c: float = Field(15, ge=0, le=35, description="cold mains temperature (C)")
+    reserve: float = Field(0.4, ge=0.1, le=0.9, description="share of a full tank's heat the plan "
+                           "always keeps (the top of a stratified tank must stay hot)")
+    daily_l: float | None = Field(None, gt=0, description="first-days guess of hot water used a day "
+                                  "(L at the setpoint; default: 0.8 x tank_l)")
+    sensor: bool = Field(False, description="a tank temperature arrives on circuitq/load/<load>/tank")
+
+    @property
+    def full_kwh(self) -> float:
+        return self.tank_l * (self.setpoint_c - self.inlet_c) * KWH_PER_L_K
+
+
+class Comfort(StrictModel):
+    """A sheddable thermostat's promise: the room stays inside [min, max] (C or F)."""
+    min_c: float | None = Field(None, ge=0, le=35)
+    max_c: float | None = Field(None, ge=5, le=40)
+    min_f: float | None = Field(None, ge=32, le=95)
+    max_f: float | None = Field(None, ge=41, le=104)
+    margin_c: float = Field(0.5, ge=0, le=3, description="release the shed this far inside the band")
+    max_shed_duty: float = Field(0.25, gt=0, le=1, description="without an indoor temperature: shed "
+                                 "at most this share of any 2 h")
+
+    @model_validator(mode="after")
+    def _band(self):
+        if self.min_f is not None:
+            if self.min_c is not None:
+                raise ValueError("give min_c or min_f, not both")
+            self.min_c = round((self.min_f - 32) / 1.8, 2)
+        if self.max_f is not None:
+            if self.max_c is not None:
+                raise ValueError("give max_c or max_f, not both")
+            self.max_c = round((self.max_f - 32) / 1.8, 2)
+        if self.min_c is None or self.max_c is None:
+            raise ValueError("a comfort band needs min_c and max_c (or min_f and max_f)")
+        if self.max_c - self.min_c < 2 * self.margin_c + 0.5:
+            raise ValueError("the comfort band is narrower than its margins")
+        return self
 
 
 class LoadConfig(StrictModel):
@@ -113,6 +175,9 @@ class LoadConfig(StrictModel):
     warn_before_h: float = Field(2, ge=0, description="alert this long before max_off_h")
     guarantee_min: float = Field(60, gt=0, description="a guarantee permits it at least this long")
     runtime: RuntimeTarget | None = None
+    # contracts: what the household needs; the planner decides when (see docs/planner.md)
+    hot_water: HotWater | None = None
+    comfort: Comfort | None = None
     meter_check_min: float | None = Field(10, gt=0, description="kind relay: alert when it draws power "
                                           "this long while its relay is off (welded contact, wiring)")
     stale: Literal["windows", "off", "on", "hold"] = Field(
@@ -167,6 +232,17 @@ class DataHealth(StrictModel):
                                   "(CircuitQueueing measured production with Curb)")
 
 
+class PlannerConfig(StrictModel):
+    """Loads with a contract (hot_water, runtime, comfort) are planned over the next hours."""
+    enabled: bool = True
+    slot_min: int = Field(15, ge=5, le=60, description="plan resolution (min)")
+    horizon_h: float = Field(36, ge=12, le=72, description="how far ahead the plan looks")
+    replan_min: float = Field(15, gt=0, description="re-plan at least this often")
+    hot_water_margin: float = Field(1.3, ge=1, le=3, description="plan for the learned use x this")
+    start_cost: float = Field(0.02, ge=0, description="price of one more start (currency): "
+                              "fewer, longer runs spare relays and compressors")
+
+
 class SchedulerConfig(StrictModel):
     max_running: int = Field(1, ge=1, le=10, description="big loads running at once")
     max_w: float | None = Field(None, gt=0, description="optional watt budget of the queue")
@@ -178,6 +254,7 @@ class SchedulerConfig(StrictModel):
     calendars: dict[str, list[Window]] = Field(default_factory=dict)
     data: DataHealth = Field(default_factory=DataHealth)
     drm: dict[str, DrmPolicy] = Field(default_factory=dict, description="drm_outputs name -> policy")
+    planner: PlannerConfig = Field(default_factory=PlannerConfig)
     ha_discovery: bool = True
     state_file: str = "scheduler_state.json"
 

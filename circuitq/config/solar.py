@@ -161,8 +161,18 @@ Source = Annotated[Union[EnlightenSource, EnvoySource, PvoutputSource, ScriptSou
                    Field(discriminator="kind")]
 
 
+class SolarArray(StrictModel):
+    """The array's geometry, for the planner's clear-sky forecast (site.latitude/longitude too).
+    Its DC size is solar.system_size_w."""
+    tilt_deg: float = Field(20, ge=0, le=90, description="0 flat, 90 vertical")
+    azimuth_deg: float = Field(180, ge=0, lt=360, description="compass: 90 east, 180 south, 270 west")
+    inverter_w: float | None = Field(None, gt=0, description="AC limit (default: no clipping)")
+    losses_pct: float = Field(14, ge=0, lt=100, description="wiring, soiling, mismatch (PVWatts: 14 %)")
+
+
 class SolarConfig(StrictModel):
     system_size_w: float = Field(gt=0, description="nameplate (DC) size; bounds valid readings")
+    array: SolarArray | None = Field(None, description="geometry for the planner's solar forecast")
     max_ratio: float = Field(1.5, gt=1, description="readings above ratio x size are absurd")
     freshness_s: float = Field(1000, gt=0, description="older content is published stale (dreadpi)")
     down_alert_s: float = Field(3600, gt=0, description="alert when a source fails this long")

@@ -76,6 +76,7 @@ class ThermostatFeedback:
     running: bool
     connected: bool = True
     shed: bool = False
+    indoor_c: float | None = None  # the room's temperature, as the thermostat reports it
 
 
 @dataclass(slots=True)
@@ -158,6 +159,8 @@ class LoadRt:
     pending_since: datetime | None = None
     quiet_since: datetime | None = None  # when it last stopped drawing (demand discovery)
     thermo_running: bool = False
+    indoor_c: float | None = None  # thermostat loads: the room temperature last reported
+    indoor_at: datetime | None = None
     relay_level: str | None = None
     permitted: bool | None = None  # None until the first decision
     permitted_since: datetime | None = None

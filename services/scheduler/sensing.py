@@ -93,7 +93,10 @@ def on_relay(st: m.State, now: datetime, ev: m.RelayFeedback, out: list) -> None
 def on_thermostat(st: m.State, now: datetime, ev: m.ThermostatFeedback, out: list) -> None:
     for lp in st.policy.loads.values():
         if lp.kind == "thermostat" and lp.target == ev.name:
-            st.loads[lp.name].thermo_running = ev.running and ev.connected
+            lt = st.loads[lp.name]
+            lt.thermo_running = ev.running and ev.connected
+            if ev.indoor_c is not None and math.isfinite(ev.indoor_c) and ev.connected:
+                lt.indoor_c, lt.indoor_at = ev.indoor_c, now
 
 
 def on_drm_feedback(st: m.State, now: datetime, ev: m.DrmFeedback, out: list) -> None:

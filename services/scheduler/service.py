@@ -190,7 +190,8 @@ class SchedulerService:
 
     def _thermostat(self, topic: str, s: p.ThermostatState) -> None:
         name = t.ECOBEE_STATE.match(self.base, topic)["thermostat"]
-        self.decide(m.ThermostatFeedback(name, s.running, s.connected, s.shed))
+        indoor_c = None if s.indoor_f is None else (s.indoor_f - 32) / 1.8
+        self.decide(m.ThermostatFeedback(name, s.running, s.connected, s.shed, indoor_c))
 
     def _set(self, target: str, entry: t.Topic, topic: str, payload: bytes, retained: bool) -> None:
         if not payload:
