@@ -216,6 +216,74 @@ class ThermostatState(Outbound):
     ts: AwareDatetime
 
 
+# ---------------------------------------------------------------- the planner
+class PlanRun(Outbound):
+    """One planned run of a load: from `start` to `end` it is permitted (or, for a
+    thermostat, not shed), for the reason `code` (planned:solar, planned:cheap, needed:...)."""
+    start: AwareDatetime
+    end: AwareDatetime
+    code: str
+    kwh: float = Field(description="energy the run is expected to take (kWh)")
+    cost: float = Field(description="its expected cost in the tariff's currency (solar at the export credit)")
+
+
+class LoadPlan(Outbound):
+    contract: str = Field(description="hot_water | runtime | comfort")
+    runs: list[PlanRun]
+    text: str = Field(description="the plan in words, e.g. 'heats 11:15-12:30 on solar'")
+    need_kwh: float | None = Field(None, description="hot water: the tank's estimated deficit now (kWh)")
+
+
+class PlanSlot(Outbound):
+    start: AwareDatetime
+    import_per_kwh: float
+    export_per_kwh: float
+    solar_w: float = Field(description="forecast production (W, slot mean)")
+
+
+class Plan(Outbound):
+    """circuitq/plan, retained: the next hours per planned load, with prices and sunshine."""
+    made: AwareDatetime
+    slot_min: int
+    currency: str
+    slots: list[PlanSlot]
+    loads: dict[str, LoadPlan]
+    cost: float = Field(description="expected cost of every planned run")
+
+
+class PricePoint(Inbound):
+    start: AwareDatetime
+    end: AwareDatetime | None = Field(None, description="default: the next point's start")
+    import_per_kwh: float
+    export_per_kwh: float | None = None
+
+
+class PriceSeries(Inbound):
+    """circuitq/tariff/price (user): a dynamic tariff from Node-RED or Home Assistant.
+    Replaces the previous series; where it has points they win over the configured periods."""
+    points: list[PricePoint] = Field(min_length=1, max_length=1000)
+    slot_min: float = Field(60, gt=0, le=1440, description="length of the last point if it has no end")
+
+
+class TankTemperature(Inbound):
+    """circuitq/load/<load>/tank (user): a water heater's tank temperature from a sensor."""
+    temp_c: float = Field(ge=-10, le=110)
+    ts: AwareDatetime | None = None
+
+
+class SolarForecastPoint(Outbound):
+    start: AwareDatetime
+    end: AwareDatetime
+    w: float = Field(ge=0, description="mean AC production over the interval (W)")
+
+
+class SolarForecast(Outbound):
+    """circuitq/solar/forecast, retained: production expected from a forecast service."""
+    source: str
+    made: AwareDatetime
+    points: list[SolarForecastPoint]
+
+
 def to_json(model: BaseModel) -> str:
     return model.model_dump_json(exclude_none=False)
 

@@ -176,6 +176,28 @@ ECOBEE_STATE = Topic(
     1, True, p.ThermostatState, "Thermostat reading, equipment running, current hold.",
 )
 
+PLAN = Topic(
+    "plan", "{base}/plan", ("scheduler",), (USER,), 1, True, p.Plan,
+    "The planner's next hours: per planned load when it will run and why, the expected cost, "
+    "and the prices and solar forecast it planned with. Re-made when the picture changes.",
+)
+TARIFF_PRICE = Topic(
+    "tariff_price", "{base}/tariff/price", (USER,), ("scheduler",), 1, True, p.PriceSeries,
+    "A dynamic price series (config `tariff.price_topic: true`), e.g. from Node-RED or Home "
+    "Assistant. Retained so that a restarted scheduler has it; a new series replaces the old.",
+    '{"points": [{"start": "2026-07-01T14:00:00-04:00", "import_per_kwh": 0.31}]}',
+)
+LOAD_TANK = Topic(
+    "load_tank", "{base}/load/{load}/tank", (USER,), ("scheduler",), 1, True, p.TankTemperature,
+    "A water heater's tank temperature from a sensor (config `hot_water.sensor: true`); the "
+    "planner then knows the tank's heat instead of estimating it.",
+    '{"temp_c": 57.5}',
+)
+SOLAR_FORECAST = Topic(
+    "solar_forecast", "{base}/solar/forecast", ("solar_collector",), ("scheduler", USER), 1, True,
+    p.SolarForecast, "Production expected from a forecast service (Forecast.Solar or Open-Meteo).",
+)
+
 HA_DISCOVERY = Topic(
     "ha_discovery", "{discovery}/{component}/{node}/{object}/config", ("scheduler",), (USER,),
     1, True, "Home Assistant discovery JSON",
@@ -189,6 +211,7 @@ CATALOGUE: tuple[Topic, ...] = (
     SOLAR_SOURCE_HEALTH, SOLAR_INPUT,
     LOAD_SET, LOAD_STATE, DRM_SET, DRM_STATE,
     ECOBEE_SHED, ECOBEE_STATE,
+    PLAN, TARIFF_PRICE, LOAD_TANK, SOLAR_FORECAST,
     HA_DISCOVERY,
 )
 BY_KEY = {t.key: t for t in CATALOGUE}
