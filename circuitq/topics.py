@@ -32,7 +32,14 @@ class Topic:
     # A leased command is never queued while the publisher is offline: delivered minutes late
     # it would start a fresh lease on a stale decision. The publisher re-sends on reconnect.
     leased: bool = False
+    # A latest-value reading: subscribers take it at QoS 0 and handle only the newest one
+    # (circuitq/mqtt.py), so a burst of readings never queues ahead of a command or a /set.
+    latest: bool = False
+    # A retained state that must not outlive its owner: sent with an MQTT 5 message expiry and
+    # re-sent with every heartbeat (circuitq/liveness.py: expire_after for Home Assistant).
+    expires: bool = False
     placeholders: tuple[str, ...] = field(init=False)
+    _rx: dict = field(init=False, default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self):
         object.__setattr__(self, "placeholders", tuple(re.findall(r"\{(\w+)\}", self.pattern))[1:])
@@ -51,10 +58,13 @@ class Topic:
 
     def match(self, base: str, topic: str) -> dict[str, str] | None:
         """Placeholder values if `topic` is an instance of this entry, else None."""
-        rx = "^" + re.escape(self.pattern.replace("{base}", base)) + "$"
-        for ph in self.placeholders:
-            rx = rx.replace(re.escape("{" + ph + "}"), f"(?P<{ph}>[^/]+)")
-        m = re.match(rx, topic)
+        rx = self._rx.get(base)
+        if rx is None:  # compiled once per base: this runs for every message
+            text = "^" + re.escape(self.pattern.replace("{base}", base)) + "$"
+            for ph in self.placeholders:
+                text = text.replace(re.escape("{" + ph + "}"), f"(?P<{ph}>[^/]+)")
+            rx = self._rx[base] = re.compile(text)
+        m = rx.match(topic)
         return m.groupdict() if m else None
 
     @property
@@ -67,9 +77,25 @@ ONLINE, OFFLINE = "online", "offline"
 STATUS = Topic(
     "status", "{base}/{service}/status", SERVICES, EVERYONE, 1, True,
     "text: online | offline",
-    "Availability of each service. `online` on connect, `offline` as last will and on clean "
-    "shutdown. Writable only by the service itself (ACL `pattern`).",
+    "Availability of each service. `online` once every subscription of the service is "
+    "acknowledged by the broker (a command sent on seeing it is heard), `offline` as last will "
+    "and on clean shutdown. `online` carries an MQTT 5 message expiry and is re-sent with each "
+    "heartbeat: a retained `online` restored by a broker restart is no proof of life; the "
+    "heartbeat's `expires` is. Writable only by the service itself (ACL `pattern`).",
     "online",
+)
+HEARTBEAT = Topic(
+    "heartbeat", "{base}/{service}/heartbeat", SERVICES, EVERYONE, 1, True,
+    "JSON: service, ts, expires, interval_s, started, pid, connected_since, broker, not_persisted",
+    "Proof of life of each service, every `interval_s` (30 s) from its event loop, with an MQTT 5 "
+    "message expiry. The service is alive only while `expires` is in the future: a heartbeat "
+    "(or a retained `online`, a load or relay state) that a broker restart restored is stale "
+    "once `expires` passed. `broker` says when the service last lost the broker and why; "
+    "`not_persisted` lists state files it cannot write. Home Assistant: "
+    "`expire_after: 75` on entities fed by this or by any topic marked *expires*.",
+    '{"service": "scheduler", "ts": "2026-07-01T12:00:00+00:00", '
+    '"expires": "2026-07-01T12:01:15+00:00", "interval_s": 30}',
+    expires=True,
 )
 ERROR = Topic(
     "error", "{base}/error", SERVICES, (USER,), 1, False, p.ErrorReport,
@@ -78,7 +104,7 @@ ERROR = Topic(
 )
 ALERT = Topic(
     "alert", "{base}/alert", ("scheduler", "curb_collector", "solar_collector", "ecobee_agent",
-                              "relay_agent"),
+                              "relay_agent", "notifier"),
     ("notifier", USER), 1, False, p.Alert,
     "Something a person should hear about; the notifier delivers it to Prowl/apprise.",
 )
@@ -97,6 +123,7 @@ RELAY_COMMAND = Topic(
 RELAY_STATE = Topic(
     "relay_state", "{base}/relay/{relay}/state", ("relay_agent",), ("scheduler", "notifier", USER),
     1, True, p.RelayState, "Relay level read back from the pin, with lease, pending hold and wear.",
+    expires=True,
 )
 DRED_COMMAND = Topic(
     "dred_command", "{base}/dred/{output}/command", ("scheduler",), ("relay_agent",), 1, False,
@@ -105,16 +132,17 @@ DRED_COMMAND = Topic(
 )
 DRED_STATE = Topic(
     "dred_state", "{base}/dred/{output}/state", ("relay_agent",), ("scheduler", USER), 1, True,
-    p.DrmState, "DRM mode asserted by the relay levels read back.",
+    p.DrmState, "DRM mode asserted by the relay levels read back.", expires=True,
 )
 
 CURB_READING = Topic(
     "curb_reading", "{base}/curb/reading", ("curb_collector",), ("scheduler", "notifier", USER),
     1, True, p.CurbReading, "One Curb snapshot: every mapped circuit, totals, content timestamp.",
+    latest=True,
 )
 CURB_CIRCUIT = Topic(
     "curb_circuit", "{base}/curb/circuit/{circuit}", ("curb_collector",), (USER,), 0, True,
-    p.CircuitPower, "Watts of one circuit, for dashboards.",
+    p.CircuitPower, "Watts of one circuit, for dashboards.", latest=True,
 )
 CURB_HEALTH = Topic(
     "curb_health", "{base}/curb/health", ("curb_collector",), ("scheduler", "notifier", USER),
@@ -123,7 +151,7 @@ CURB_HEALTH = Topic(
 SOLAR_PRODUCTION = Topic(
     "solar_production", "{base}/solar/production", ("solar_collector",),
     ("scheduler", "notifier", USER), 1, True, p.SolarReading,
-    "Solar production in watts with the source's own timestamp.",
+    "Solar production in watts with the source's own timestamp.", latest=True,
 )
 SOLAR_HEALTH = Topic(
     "solar_health", "{base}/solar/health", ("solar_collector",), ("scheduler", "notifier", USER),
@@ -153,7 +181,10 @@ LOAD_SET = Topic(
 )
 LOAD_STATE = Topic(
     "load_state", "{base}/load/{load}/state", ("scheduler",), ("notifier", USER), 1, True,
-    p.LoadState, "The scheduler's decision for a load, with a machine-readable reason.",
+    p.LoadState, "The scheduler's decision for a load, with a machine-readable reason. "
+    "Valid only while the scheduler is: it expires with the scheduler's heartbeat, and the "
+    "scheduler's last will (`circuitq/scheduler/status` offline) marks it unavailable.",
+    expires=True,
 )
 DRM_SET = Topic(
     "drm_set", "{base}/drm/{drm}/set", (USER, "scheduler"), ("scheduler",), 1, False,
@@ -163,7 +194,7 @@ DRM_SET = Topic(
 )
 DRM_STATE = Topic(
     "drm_state", "{base}/drm/{drm}/state", ("scheduler",), (USER,), 1, True, p.DrmLoadState,
-    "The DRM mode the scheduler wants and why.",
+    "The DRM mode the scheduler wants and why.", expires=True,
 )
 
 ECOBEE_SHED = Topic(
@@ -205,7 +236,7 @@ HA_DISCOVERY = Topic(
 )
 
 CATALOGUE: tuple[Topic, ...] = (
-    STATUS, ERROR, ALERT, ACTIVITY,
+    STATUS, HEARTBEAT, ERROR, ALERT, ACTIVITY,
     RELAY_COMMAND, RELAY_STATE, DRED_COMMAND, DRED_STATE,
     CURB_READING, CURB_CIRCUIT, CURB_HEALTH, SOLAR_PRODUCTION, SOLAR_HEALTH,
     SOLAR_SOURCE_HEALTH, SOLAR_INPUT,

@@ -42,13 +42,15 @@ def render(base: str = "circuitq", discovery: str = "homeassistant",
         "",
         "# Each client may write its own availability topic: this is also its last will topic,",
         "# and Mosquitto silently drops a will the ACL does not allow (mosquitto #3552).",
-        f"pattern write {base}/%u/status",
+        "# Likewise its own heartbeat.",
+        *[f"pattern write {e.pattern.format(base=base, service='%u')}" for e in t.CATALOGUE
+          if e.placeholders == ("service",)],
         "",
     ]
     for user in SERVICES + (t.USER,):
         rights: dict[str, set[str]] = {}
         for entry in t.CATALOGUE:
-            if entry is t.STATUS:
+            if entry.placeholders == ("service",):  # own status/heartbeat: the pattern above
                 if user in entry.subscribers:
                     rights.setdefault(entry.filter(base), set()).add("read")
                 continue

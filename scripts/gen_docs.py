@@ -40,6 +40,28 @@ mosquitto_pub -u user -P <password> -t circuitq/load/water_heater_north/set \\
 mosquitto_pub -u user -P <password> -t circuitq/load/water_heater_north/set -m AUTO
 ```
 
+## Liveness: what cannot outlive its owner
+
+A retained message outlives the service that published it, and Mosquitto restores retained
+messages after a restart. So a client never takes a retained `online` or a retained state
+as proof that its owner is alive:
+
+- each service publishes `circuitq/<service>/heartbeat` (retained, JSON) every 30 s from its
+  own event loop, with `ts` and `expires` (ts + 75 s). The service is alive while `expires` is
+  in the future. A hung or dead service stops its heartbeat; a heartbeat restored by a broker
+  restart is recognised by its `expires` in the past;
+- `online` and every retained state a service owns (relay, DRED, load and DRM states, marked
+  *expires with its owner* below) carry an MQTT 5 message expiry of 75 s and are re-sent with
+  each heartbeat: the broker forgets them 75 s after their owner stopped sending them;
+- `online` is published only after the broker acknowledged every subscription of the service
+  (SUBACK), so a command sent the moment a client sees `online` is never lost;
+- the scheduler's last will (`circuitq/scheduler/status` = `offline`) marks its load and DRM
+  states unavailable at once; the relay agent then drives every output to its safe state.
+
+Home Assistant: `availability_topic` = the owner's `status` (`online`/`offline`), and
+`expire_after: 75` on every entity whose state topic is marked *expires with its owner*, or
+on an entity fed by the owner's heartbeat.
+
 ## Topics
 
 | topic | payload | QoS | retained | published by | read by |
@@ -84,6 +106,13 @@ def render() -> str:
         if e.leased:
             out += ["", "Leased command: never queued while the publisher is offline (it would "
                         "arrive late with a fresh lease); re-sent when the receiver comes online."]
+        if e.latest:
+            out += ["", "Latest value: readers subscribe at QoS 0 and handle only the newest message, "
+                        "so a burst of readings never queues ahead of a command or a `/set`."]
+        if e.expires:
+            out += ["", "Expires with its owner: published with an MQTT 5 message expiry of 75 s and "
+                        "re-sent with every 30 s heartbeat (Home Assistant: `expire_after: 75`). See "
+                        "*Liveness* above."]
         if not isinstance(e.payload, str):
             doc = (e.payload.__doc__ or "").strip().splitlines()[0]
             out += ["", f"Payload `{e.payload.__name__}`: {doc}", ""] + _fields(e.payload)
