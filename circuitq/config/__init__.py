@@ -21,6 +21,7 @@ from .relays import DrmOutputConfig, RelayAgentConfig, RelayConfig
 from .scheduler import LoadConfig, SchedulerConfig, cross_check
 from .secrets import Secrets, SecretsError, check_private
 from .site import SiteConfig
+from .simulation import SimulationConfig, cross_check as simulation_check
 from .solar import SolarConfig
 from .tariff import TariffConfig
 
@@ -43,10 +44,12 @@ class CircuitqConfig(StrictModel):
     solar: SolarConfig | None = None
     ecobee: EcobeeConfig | None = None
     notifier: NotifierConfig | None = None
+    simulation: SimulationConfig | None = None  # only `python -m sim.simulate` reads it
 
     @model_validator(mode="after")
     def _names_exist(self):
         cross_check(self)  # loads -> calendars, relays, DRM outputs (messages name the key)
+        simulation_check(self)  # simulated appliances -> loads of the right kind
         return self
 
 
