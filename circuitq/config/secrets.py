@@ -35,6 +35,10 @@ class PvoutputSecrets(StrictModel):
     system_id: str
 
 
+class ForecastSolarSecrets(StrictModel):
+    api_key: str  # Forecast.Solar Personal plan and above; the public API needs none
+
+
 class EcobeeSecrets(StrictModel):
     app_key: str
 
@@ -50,6 +54,7 @@ class Secrets(StrictModel):
     enphase: EnphaseSecrets | None = None
     envoy: EnvoySecrets | None = None
     pvoutput: PvoutputSecrets | None = None
+    forecast_solar: ForecastSolarSecrets | None = None
     ecobee: EcobeeSecrets | None = None
     prowl: ProwlSecrets | None = None
     apprise_urls: list[str] = Field(default_factory=list)

@@ -7,6 +7,8 @@
         - {kind: envoy, host: 192.168.1.50}
         - {kind: pvoutput}
         - {kind: enlighten, system_id: "4242"}
+      array: {tilt_deg: 25, azimuth_deg: 180}   # for forecasts (site.latitude/longitude too)
+      forecast: {kind: forecast_solar}          # or open_meteo; circuitq/solar/forecast
 
 API keys and tokens come from the secrets file (enphase, envoy, pvoutput sections).
 Cloud URL prefixes are hard-coded (dreadpi's security rule): a config may change only the
@@ -22,7 +24,7 @@ from typing import Annotated, Literal, Union
 from pydantic import Field, field_validator, model_validator
 
 from .base import StrictModel
-from .endpoint import ApiHost, LanHost
+from .endpoint import ApiHost, LanHost, is_loopback
 
 # A month is 30.44 days; Enlighten plans are counted per calendar month.
 MONTH_S = 30.44 * 86400
@@ -170,6 +172,50 @@ class SolarArray(StrictModel):
     losses_pct: float = Field(14, ge=0, lt=100, description="wiring, soiling, mismatch (PVWatts: 14 %)")
 
 
+FORECAST_MIN_POLL_S = 900  # Forecast.Solar: data changes at most every 15 min, cache >= 15 min
+
+
+class _Forecast(StrictModel):
+    poll_s: float = Field(3600, gt=0, description="time between fetches (>= 900 s for a real API)")
+    retry_s: float = Field(300, gt=0, description="first wait after a failed fetch; doubles up to poll_s")
+    timeout_s: float = Field(20, gt=0)
+    max_age_s: float = Field(4 * 3600, gt=0, description="health says stale after this long without "
+                             "a successful fetch (the last good forecast stays published)")
+
+    @model_validator(mode="after")
+    def _cache(self):
+        if self.poll_s < FORECAST_MIN_POLL_S and not is_loopback(self.host):  # type: ignore[attr-defined]
+            raise ValueError(f"poll_s {self.poll_s:g} is below {FORECAST_MIN_POLL_S} s: forecasts change "
+                             "at most every 15 min and the APIs ask to cache them that long")
+        return self
+
+
+class ForecastSolarForecast(_Forecast):
+    """api.forecast.solar /estimate. An API key (Personal plan and above) goes in secrets.forecast_solar."""
+    kind: Literal["forecast_solar"]
+    host: ApiHost = "https://api.forecast.solar"
+    calls_per_hour: int = Field(12, gt=0, description="the plan's limit (public: 12 per IP)")
+
+
+class OpenMeteoForecast(_Forecast):
+    """api.open-meteo.com /v1/forecast: tilted irradiance, turned into AC watts here."""
+    kind: Literal["open_meteo"]
+    host: ApiHost = "https://api.open-meteo.com"
+    calls_per_hour: int = Field(60, gt=0, description="our own cap (the free tier allows 5000)")
+    days: int = Field(2, ge=1, le=7, description="forecast_days")
+    step_min: Literal[15, 60] = Field(60, description="60: hourly means; 15: minutely_15 means")
+
+    @model_validator(mode="after")
+    def _size(self):
+        if self.step_min == 15 and self.days > 3:
+            raise ValueError("step_min 15 allows at most 3 days (the retained message must stay "
+                             "under the broker's 64 KiB)")
+        return self
+
+
+Forecast = Annotated[Union[ForecastSolarForecast, OpenMeteoForecast], Field(discriminator="kind")]
+
+
 class SolarConfig(StrictModel):
     system_size_w: float = Field(gt=0, description="nameplate (DC) size; bounds valid readings")
     array: SolarArray | None = Field(None, description="geometry for the planner's solar forecast")
@@ -178,6 +224,7 @@ class SolarConfig(StrictModel):
     down_alert_s: float = Field(3600, gt=0, description="alert when a source fails this long")
     tick_s: float = Field(5, gt=0, description="how often staleness and alerts are re-checked")
     sources: list[Source] = Field(min_length=1)
+    forecast: Forecast | None = Field(None, description="a PV forecast service for the planner")
 
     @model_validator(mode="after")
     def _unique(self):
@@ -185,6 +232,14 @@ class SolarConfig(StrictModel):
         dup = {n for n in names if names.count(n) > 1}
         if dup:
             raise ValueError(f"source names must be unique (set `name:`): {sorted(dup)}")
+        if self.forecast is not None and "forecast" in names:
+            raise ValueError("`forecast` is the forecast's health name: rename that source (`name:`)")
+        return self
+
+    @model_validator(mode="after")
+    def _forecast_geometry(self):
+        if self.forecast is not None and self.array is None:
+            raise ValueError("forecast needs `solar.array` (tilt_deg, azimuth_deg, inverter_w, losses_pct)")
         return self
 
     def state_file(self, state_dir: Path, source: str) -> Path:
