@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from datetime import timedelta
 
 from pydantic import BaseModel, ValidationError
 
@@ -18,7 +19,7 @@ from circuitq.service import ServiceContext
 from . import discovery, sensing, store
 from . import model as m
 from .core import decide
-from .overrides import OverrideError, parse
+from .overrides import LengthSet, OverrideError, OverrideLengths, parse
 from .policy import new_state
 
 TICK = m.Tick()
@@ -26,6 +27,7 @@ SOURCES = {"curb_collector": "curb", "solar_collector": "solar"}
 
 
 RETRY_S = 5.0  # after an unexpected error in decide(), try again this soon
+LENGTHS_FILE = "override_lengths.json"  # the override length a user chose per load ({"minutes": N})
 
 
 class SchedulerService:
@@ -38,6 +40,7 @@ class SchedulerService:
         self.path = ctx.state_path(self.cfg.scheduler.state_file)
         for note in store.load(self.path, self.state, now):
             self.log.info("restart: %s", note)
+        self.lengths = OverrideLengths(ctx.state_path(LENGTHS_FILE))
         self._timer = None
         self._ids = itertools.count(1)
         self._run = uuid.uuid4().hex[:6]
@@ -201,13 +204,30 @@ class SchedulerService:
         # so the flag alone cannot tell us (clearing a topic with nothing retained is harmless).
         self.client.publish(topic, b"", qos=1, retain=True)
         name = next(iter(entry.match(self.base, topic).values()))
+        now = self.clock.now()
         try:
-            ev = parse(self.cfg, target, name, payload, self.clock.now())
+            ev = parse(self.cfg, target, name, payload, now, self.lengths.get(target, name))
         except OverrideError as exc:
             self.client.report_error(topic, payload, str(exc))
             return
+        if isinstance(ev, LengthSet):
+            ev = self._length(ev, now)
+            if ev is None:
+                return
         ev.source = "user (retained)" if retained else "user"
         self.decide(ev)
+
+    def _length(self, req: LengthSet, now) -> m.Override | None:
+        """{"minutes": N}: the length of this load's next override, and of the running one."""
+        try:
+            self.lengths.set(req.target, req.name, req.minutes)
+        except OSError as exc:  # circuitq.state raises the persistence alert
+            self.log.error("cannot save the override length of %s: %s", req.name, exc)
+        running = (self.state.drm[req.name].override if req.target == "drm"
+                   else None if self.state.loads[req.name].mode == "auto" else self.state.loads[req.name].mode)
+        if running is None:
+            return None
+        return m.Override(req.target, req.name, running, now + timedelta(minutes=req.minutes))
 
 
 def build(ctx: ServiceContext) -> SchedulerService:

@@ -53,10 +53,10 @@ def test_load_override_parsing(payload, mode, minutes):
     ("load", WHN, '{"mode": "on", "until": "9999-12-31T23:59:59+00:00"}', "longer than the maximum 600 min"),
     ("load", WHN, '{"mode": "on", "minutes": 5, "until": "2026-07-01T13:00:00+00:00"}', "not both"),
     ("load", WHN, '{"mode": "on", "mintues": 5}', "unknown key"),
-    ("load", WHN, '{"mode": true}', "not true/false"),
+    ("drm", "aircon", '{"mode": true}', "not true/false"),
     ("load", WHN, '{"mode": "on"', "not valid JSON"),
     ("load", WHN, '{"mode": "auto", "minutes": 5}', "AUTO takes no duration"),
-    ("load", WHN, '{"minutes": 5}', "needs a 'mode'"),
+    ("load", WHN, '{"minutes": 5, "until": "2026-07-01T13:00:00+00:00"}', "needs a 'mode'"),
     ("drm", "aircon", "1", "wired DRM mode 0/2/3"),  # dreadpi wiring has no DRM1
     ("drm", "pool", "2", "unknown DRM output"),
     ("drm", "aircon", '{"mode": 2, "minutes": 300}', "maximum 240 min"),
