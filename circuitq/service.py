@@ -16,10 +16,15 @@ from typing import Callable, Protocol
 
 from . import topics
 from .clock import Clock, SystemClock
-from .config import CircuitqConfig, ConfigError, Secrets, load_config, load_secrets, mqtt_password
+from .config import NO_CONFIG, CircuitqConfig, ConfigError, Secrets, load_config, load_secrets, mqtt_password
 from .log import setup_logging
 from .loop import EventLoop
 from .mqtt import FleetClient
+
+
+class StartupError(ConfigError):
+    """A problem with what the service was started with (no config, no GPIO library), told in
+    one line: `<service>: <message>`, exit 2."""
 
 
 class Service(Protocol):
@@ -50,18 +55,40 @@ class ServiceContext:
 def arg_parser(name: str) -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog=f"python -m services.{name}")
     ap.add_argument("--config", default=os.environ.get("CIRCUITQ_CONFIG"),
-                    help="house config YAML (default $CIRCUITQ_CONFIG, else config/example.yaml)")
+                    help="house config YAML (required; default $CIRCUITQ_CONFIG)")
     ap.add_argument("--log-level", default=None)
     return ap
 
 
+def broker_password(cfg: CircuitqConfig, service: str, env: dict[str, str] | None = None) -> str | None:
+    """The password `service` logs in with. No guessing: a missing secrets file or password is
+    a ConfigError naming the file, unless the config says the broker takes clients without one."""
+    env = os.environ if env is None else env
+    user = cfg.mqtt.username or service
+    if cfg.mqtt.anonymous:
+        return None
+    if cfg.secrets_file is not None and not cfg.secrets_file.exists():
+        raise ConfigError(
+            f"{cfg.secrets_file}: secrets file not found: copy config/secrets.example.yaml there, "
+            f"chmod 600 it and set the broker passwords (a broker that takes clients without a "
+            f"password: set mqtt.anonymous: true)")
+    password = mqtt_password(cfg, service, env)
+    if not password:
+        where = cfg.secrets_file or "secrets_file (not set), mqtt.password_file or CIRCUITQ_MQTT_PASSWORD"
+        raise ConfigError(f"{where}: no broker password for MQTT user {user} (mqtt_users.{user})")
+    return password
+
+
 def make_context(name: str, args: argparse.Namespace, clock: Clock | None = None) -> ServiceContext:
+    if not args.config:
+        raise StartupError(NO_CONFIG)
     cfg = load_config(args.config)
+    password = broker_password(cfg, name)
     secrets = load_secrets(cfg)
     log = setup_logging(name, args.log_level or cfg.log_level)
     clock = clock or SystemClock()
     loop = EventLoop(clock)
-    client = FleetClient(name, cfg.mqtt, mqtt_password(cfg, name), dispatch=loop.post, clock=clock)
+    client = FleetClient(name, cfg.mqtt, password, dispatch=loop.post, clock=clock)
     loop.on_error = lambda where, exc: client.report_own_error(where, f"{type(exc).__name__}: {exc}")
     return ServiceContext(name, cfg, secrets, clock, loop, client, log, args)
 
@@ -72,6 +99,9 @@ def run(name: str, build: Callable[[ServiceContext], Service], argv: list[str] |
     try:
         ctx = make_context(name, args)
         service = build(ctx)
+    except StartupError as exc:
+        print(f"{name}: {exc}", file=sys.stderr)
+        return 2
     except ConfigError as exc:
         print(f"{name}: configuration error:\n{exc}", file=sys.stderr)
         return 2
@@ -95,4 +125,4 @@ def run(name: str, build: Callable[[ServiceContext], Service], argv: list[str] |
     return 0
 
 
-__all__ = ["ServiceContext", "run", "arg_parser", "make_context", "topics"]
+__all__ = ["ServiceContext", "StartupError", "run", "arg_parser", "make_context", "broker_password", "topics"]

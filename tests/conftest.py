@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from circuitq.config import Secrets
 from sim.broker import Broker
@@ -21,12 +22,15 @@ EXAMPLE = ROOT / "config" / "example.yaml"
 
 @pytest.fixture(scope="session")
 def secrets_path(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("secrets") / "secrets.yaml"
+    """The dev secrets file, written: a service refuses to start without its secrets file."""
+    path = tmp_path_factory.mktemp("secrets") / "secrets.yaml"
+    make_dev_secrets(path)
+    return path
 
 
 @pytest.fixture(scope="session")
 def secrets(secrets_path) -> Secrets:
-    return Secrets.model_validate(make_dev_secrets(secrets_path))
+    return Secrets.model_validate(yaml.safe_load(secrets_path.read_text()))
 
 
 @pytest.fixture(scope="session")

@@ -57,6 +57,10 @@ class ConfigError(Exception):
     """A config or secrets problem, already phrased for the user (file, line, key path)."""
 
 
+NO_CONFIG = ("no config file given: pass --config PATH (or set CIRCUITQ_CONFIG); "
+             "copy config/example.yaml to start one")
+
+
 def _line_of(node, loc: tuple) -> int | None:
     """Line (1-based) of the YAML node at key path `loc`, as deep as it can be found."""
     line = None
@@ -108,7 +112,10 @@ def validate(model: type[StrictModel], data, path: Path, root_node=None):
 def load_config(path: str | os.PathLike | None = None, env: dict[str, str] | None = None) -> CircuitqConfig:
     """Load and validate the house config; `path` defaults to $CIRCUITQ_CONFIG."""
     env = os.environ if env is None else env
-    path = Path(path or env.get("CIRCUITQ_CONFIG") or "config/example.yaml")
+    if not (path or env.get("CIRCUITQ_CONFIG")):
+        # Never guess: a service that quietly read the example would drive real relays from it.
+        raise ConfigError(NO_CONFIG)
+    path = Path(path or env["CIRCUITQ_CONFIG"])
     data, node = _read_yaml(path)
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the top level must be a mapping of sections")

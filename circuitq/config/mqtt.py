@@ -21,6 +21,9 @@ class MqttConfig(StrictModel):
     # Defaults to the service name: each service has its own broker user (see mosquitto/acl).
     username: str | None = None
     password_file: Path | None = None
+    # true only for a broker that takes clients without a password (not the fleet's own,
+    # which refuses them): then a service starts without a password or a secrets file.
+    anonymous: bool = False
     keepalive_s: int = Field(15, ge=5, le=600)
     reconnect_min_s: float = Field(1.0, gt=0)
     reconnect_max_s: float = Field(30.0, gt=0)
