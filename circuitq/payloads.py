@@ -1,7 +1,7 @@
 """Pydantic models of every JSON payload on the bus (see topics.py for where each goes).
 
 Conventions (zigbee2mqtt-like): JSON objects, snake_case keys, watts in `_w`, seconds in `_s`,
-times as ISO 8601 with a UTC offset. Inbound models refuse unknown keys so that a typo in a
+times as ISO 8601 with the site's UTC offset (circuitq/timefmt.py). Inbound models refuse unknown keys so that a typo in a
 phone app's payload is an error that names the field, not a silent no-op.
 """
 from __future__ import annotations
@@ -9,7 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_serializer
+
+from . import timefmt
 
 
 class Inbound(BaseModel):
@@ -24,6 +26,13 @@ class Inbound(BaseModel):
 class Outbound(BaseModel):
     """A payload we publish; readers should ignore keys they do not know."""
     model_config = ConfigDict(extra="ignore")
+
+    @field_serializer("*", mode="wrap", when_used="json", check_fields=False)
+    def _one_time_format(self, value, handler):
+        """Every time in one format: ISO 8601 with the site's offset (never `Z`)."""
+        if isinstance(value, datetime):
+            return timefmt.iso(value)
+        return handler(value)
 
 
 OnOff = Literal["on", "off"]
@@ -144,6 +153,21 @@ class CircuitPower(Outbound):
     stale: bool = False
 
 
+class EnergyTotals(Outbound):
+    """circuitq/curb/energy, retained: kWh counters integrated from the Curb readings.
+
+    The counters only grow (a negative reading adds nothing) and survive restarts: Home
+    Assistant's Energy dashboard takes them as `state_class: total_increasing`."""
+    ts: AwareDatetime = Field(description="the last reading counted")
+    since: AwareDatetime = Field(description="when counting started (every counter's zero)")
+    consumption_kwh: float
+    production_kwh: float
+    import_kwh: float = Field(description="from the grid: net_w above 0")
+    export_kwh: float = Field(description="to the grid: net_w below 0")
+    circuits: dict[str, float] = Field(description="circuit -> kWh")
+    uncounted_s: float = Field(0, description="time between readings too far apart to count (s)")
+
+
 class SolarReading(Outbound):
     """circuitq/solar/production, retained: production in watts with its content time."""
     w: float = Field(ge=0)
@@ -165,6 +189,24 @@ class OverrideSet(Inbound):
     until: AwareDatetime | None = None
 
 
+class RelayActual(Outbound):
+    """What a load's relay does, as the relay agent reads it back: next to the wish, so one
+    topic says both (from circuitq/relay/<relay>/state)."""
+    relay: str
+    level: OnOff | None = Field(None, description="read back from the pin; null until the relay agent reports")
+    since: AwareDatetime | None = None
+    pending: Pending | None = Field(None, description="a change the relay agent holds back (minimum "
+                                    "on/off time, starts per hour) and when it may happen")
+
+
+class DrmActual(Outbound):
+    """The mode a DRM output asserts, as the relay agent reads its relays back."""
+    output: str
+    drm_mode: int | None = Field(None, description="null until the relay agent reports")
+    since: AwareDatetime | None = None
+    pending: Pending | None = None
+
+
 class LoadState(Outbound):
     """circuitq/load/<load>/state, retained: the scheduler's decision and why."""
     mode: Literal["auto", "on", "off"]
@@ -178,6 +220,7 @@ class LoadState(Outbound):
     priority: int | None = None
     off_hours: float | None = Field(None, description="hours since the load last ran")
     runtime_today_h: float | None = None
+    actual: RelayActual | None = Field(None, description="relay loads: what the relay does now")
 
 
 class DrmLoadState(Outbound):
@@ -189,6 +232,7 @@ class DrmLoadState(Outbound):
     until: AwareDatetime | None = None
     next_change: AwareDatetime | None = None
     since: AwareDatetime
+    actual: DrmActual | None = Field(None, description="the mode the output asserts now")
 
 
 # ---------------------------------------------------------------- ecobee

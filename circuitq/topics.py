@@ -148,6 +148,12 @@ CURB_HEALTH = Topic(
     "curb_health", "{base}/curb/health", ("curb_collector",), ("scheduler", "notifier", USER),
     1, True, p.Health, "Whether the Curb API answers and its data is fresh.",
 )
+CURB_ENERGY = Topic(
+    "curb_energy", "{base}/curb/energy", ("curb_collector",), (USER,), 1, True, p.EnergyTotals,
+    "Energy in kWh integrated from the Curb readings: consumption, production, grid import and "
+    "export, and each circuit. The counters only grow and survive restarts (state_dir), so Home "
+    "Assistant's Energy dashboard can use them (`state_class: total_increasing`).",
+)
 SOLAR_PRODUCTION = Topic(
     "solar_production", "{base}/solar/production", ("solar_collector",),
     ("scheduler", "notifier", USER), 1, True, p.SolarReading,
@@ -174,14 +180,18 @@ SOLAR_INPUT = Topic(
 LOAD_SET = Topic(
     "load_set", "{base}/load/{load}/set", (USER, "scheduler"), ("scheduler",), 1, False,
     "text ON|OFF|AUTO, or OverrideSet JSON",
-    "User override for a load: `ON`, `OFF`, `AUTO` (any case) or "
-    '`{"mode": "on", "minutes": 90}` / `{"mode": "off", "until": "2026-07-01T18:00:00+00:00"}`. '
+    "User override for a load: `ON`, `OFF`, `AUTO` (any case), `true`/`false`, `1`/`0`, "
+    '`{"state": "ON"}` (zigbee2mqtt), `{"mode": "on", "minutes": 90}` or '
+    '`{"mode": "off", "until": "2026-07-01T18:00:00-04:00"}`; `{"minutes": 45}` alone sets the '
+    "length of the next override (and of the running one). "
     "The scheduler clears a retained /set (it publishes an empty retained message).",
     "ON",
 )
 LOAD_STATE = Topic(
     "load_state", "{base}/load/{load}/state", ("scheduler",), ("notifier", USER), 1, True,
-    p.LoadState, "The scheduler's decision for a load, with a machine-readable reason. "
+    p.LoadState, "The scheduler's decision for a load (the wish: `permitted`), with a machine-readable "
+    "reason, and under `actual` what its relay does (level read back, a held change and when it "
+    "may happen), so one topic says both. "
     "Valid only while the scheduler is: it expires with the scheduler's heartbeat, and the "
     "scheduler's last will (`circuitq/scheduler/status` offline) marks it unavailable.",
     expires=True,
@@ -189,12 +199,14 @@ LOAD_STATE = Topic(
 DRM_SET = Topic(
     "drm_set", "{base}/drm/{drm}/set", (USER, "scheduler"), ("scheduler",), 1, False,
     "text AUTO|0|1|2|3, or OverrideSet JSON",
-    'User override of a DRM output: `AUTO`, a mode number, or {"mode": 2, "minutes": 60}.',
+    'User override of a DRM output: `AUTO`, a mode number, `{"state": 2}`, '
+    '`{"mode": 2, "minutes": 60}`, or `{"minutes": 60}` alone (the override length).',
     "2",
 )
 DRM_STATE = Topic(
     "drm_state", "{base}/drm/{drm}/state", ("scheduler",), (USER,), 1, True, p.DrmLoadState,
-    "The DRM mode the scheduler wants and why.", expires=True,
+    "The DRM mode the scheduler wants and why, and under `actual` the mode the output asserts "
+    "(with a held change, if any).", expires=True,
 )
 
 ECOBEE_SHED = Topic(
@@ -235,22 +247,29 @@ HA_DISCOVERY = Topic(
     "Home Assistant MQTT discovery (prefix `homeassistant` by default; can be turned off).",
 )
 
+HA_STATUS = Topic(
+    "ha_status", "{discovery}/status", (USER,), ("scheduler",), 1, False, "text: online | offline",
+    "Home Assistant's birth and last will (Home Assistant logs in as `user`). On `online` the "
+    "scheduler publishes its discovery messages again.",
+    "online",
+)
+
 CATALOGUE: tuple[Topic, ...] = (
     STATUS, HEARTBEAT, ERROR, ALERT, ACTIVITY,
     RELAY_COMMAND, RELAY_STATE, DRED_COMMAND, DRED_STATE,
-    CURB_READING, CURB_CIRCUIT, CURB_HEALTH, SOLAR_PRODUCTION, SOLAR_HEALTH,
+    CURB_READING, CURB_CIRCUIT, CURB_HEALTH, CURB_ENERGY, SOLAR_PRODUCTION, SOLAR_HEALTH,
     SOLAR_SOURCE_HEALTH, SOLAR_INPUT,
     LOAD_SET, LOAD_STATE, DRM_SET, DRM_STATE,
     ECOBEE_SHED, ECOBEE_STATE,
     PLAN, TARIFF_PRICE, LOAD_TANK, SOLAR_FORECAST,
-    HA_DISCOVERY,
+    HA_DISCOVERY, HA_STATUS,
 )
 BY_KEY = {t.key: t for t in CATALOGUE}
 
 
 def find(base: str, topic: str) -> tuple[Topic, dict[str, str]] | None:
     for t in CATALOGUE:
-        if t is HA_DISCOVERY:
+        if t is HA_DISCOVERY or t is HA_STATUS:  # under the discovery prefix, not the base
             continue
         m = t.match(base, topic)
         if m is not None:

@@ -7,6 +7,10 @@
 topic such as a Shelly meter read by an `mqtt` solar source); ACCESS is read, write or
 readwrite.
 
+The `user` account (phones, MQTT Explorer, Node-RED, Home Assistant) also reads the broker's
+own `$SYS/broker/#` (MQTT Explorer's broker view: clients, load, uptime) and writes Home
+Assistant's birth message `homeassistant/status` (catalogue entry ha_status).
+
 A test fails when the committed acl differs from what this prints.
 """
 from __future__ import annotations
@@ -19,9 +23,15 @@ from circuitq import SERVICES
 from circuitq import topics as t
 
 
+# Topics outside the catalogue that the broker itself publishes, by user.
+BROKER_TOPICS = {t.USER: ("$SYS/broker/#",)}
+
+
 def _filter(entry: t.Topic, base: str, discovery: str) -> str:
     if entry is t.HA_DISCOVERY:
         return f"{discovery}/#"
+    if "{discovery}" in entry.pattern:  # e.g. homeassistant/status
+        return entry.pattern.format(discovery=discovery)
     return entry.filter(base)
 
 
@@ -59,6 +69,8 @@ def render(base: str = "circuitq", discovery: str = "homeassistant",
                 rights.setdefault(f, set()).add("write")
             if user in entry.subscribers:
                 rights.setdefault(f, set()).add("read")
+        for f in BROKER_TOPICS.get(user, ()):
+            rights.setdefault(f, set()).add("read")
         for who, access, f in extra:
             if who == user:
                 rights.setdefault(f, set()).update({"read", "write"} if access == "readwrite" else {access})

@@ -39,7 +39,7 @@ def test_only_the_scheduler_commands_outputs():
 def test_user_account_writes_only_set_and_input_topics():
     """A phone or Node-RED may command (/set) and feed inputs (solar watts, a price series, a
     tank temperature); never a command to an output or a state another service owns."""
-    inputs = {t.SOLAR_INPUT, t.TARIFF_PRICE, t.LOAD_TANK}
+    inputs = {t.SOLAR_INPUT, t.TARIFF_PRICE, t.LOAD_TANK, t.HA_STATUS}  # HA_STATUS: Home Assistant's birth
     written = [e for e in t.CATALOGUE if t.USER in e.publishers]
     assert written and all(e.pattern.endswith("/set") or e in inputs for e in written)
     assert not any(t.USER in e.publishers for e in (t.RELAY_COMMAND, t.DRED_COMMAND, t.ECOBEE_SHED,
