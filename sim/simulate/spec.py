@@ -196,6 +196,7 @@ class Exogenous:
     windows: dict[str, np.ndarray] = field(default_factory=dict)  # calendar -> bool per minute
     seed: int = 0
     weather: str = ""  # where the weather came from (file name)
+    pool_timer: np.ndarray | None = None  # the pool pump's own clock (no_control): bool per minute
 
     def time(self, k: int) -> datetime:
         return self.t0 + timedelta(minutes=k)
