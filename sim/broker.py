@@ -1,8 +1,9 @@
-"""Start Mosquitto from the project's own mosquitto/mosquitto.conf on a free port.
+"""Start Mosquitto with the project's own broker policy, mosquitto/mosquitto.conf, untouched.
 
-Only the lines marked `# local:` (listener port and file paths) are changed; the ACL is
-the committed mosquitto/acl and the password file is built from the secrets, so tests
-prove the broker configuration that docker-compose runs.
+Like every deployment (docker compose, Debian), the test broker has a small file of its own
+that says where its files are and which port it listens on, and includes the shipped policy
+with `include_dir`. The ACL is the committed mosquitto/acl and the password file is built
+from the secrets by mosquitto/make_passwd.py, so tests prove the rules docker-compose runs.
 """
 from __future__ import annotations
 
@@ -19,8 +20,9 @@ from circuitq.config import Secrets
 from mosquitto.make_passwd import build as build_passwd
 
 ROOT = Path(__file__).resolve().parent.parent
-CONF = ROOT / "mosquitto" / "mosquitto.conf"
-ACL = ROOT / "mosquitto" / "acl"
+POLICY_DIR = ROOT / "mosquitto"
+CONF = POLICY_DIR / "mosquitto.conf"
+ACL = POLICY_DIR / "acl"
 
 
 def free_port() -> int:
@@ -29,55 +31,60 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def render_conf(workdir: Path, port: int, tcp_nodelay: bool = True) -> str:
-    """The committed config with only the `# local:` lines pointed at workdir and port."""
-    out = []
-    for line in CONF.read_text().splitlines():
-        if "# local:" in line and not line.lstrip().startswith("#"):
-            key = line.split()[0]
-            line = {
-                "password_file": f"password_file {workdir / 'passwd'}",
-                "acl_file": f"acl_file {ACL}",
-                "persistence_location": f"persistence_location {workdir / 'data'}/",
-                "listener": f"listener {port} 127.0.0.1",
-                # As root, mosquitto would drop to `mosquitto`, which cannot read a private
-                # test directory; run it as whoever runs the tests instead.
-                "user": f"user {pwd.getpwuid(os.geteuid()).pw_name}",
-            }[key]
-        elif line.startswith("set_tcp_nodelay") and not tcp_nodelay:
-            line = "set_tcp_nodelay false"  # bench/ only: to measure what Nagle costs
-        out.append(line)
-    return "\n".join(out) + "\n"
+def local_conf(workdir: Path, port: int, tcp_nodelay: bool = True, policy_dir: Path = POLICY_DIR) -> str:
+    """This broker's own file: port, paths and user, then the shipped policy."""
+    lines = [
+        "# Written by sim/broker.py: where this test broker's files are. The rules are the",
+        f"# shipped policy, {policy_dir / 'mosquitto.conf'}, included as it is.",
+        f"listener {port} 127.0.0.1",
+        f"password_file {workdir / 'passwd'}",
+        f"acl_file {ACL}",
+        f"persistence_location {workdir / 'data'}/",
+        "log_dest stdout",
+        # As root, mosquitto would drop to `mosquitto`, which cannot read a private test
+        # directory; it runs as whoever runs the tests instead.
+        f"user {pwd.getpwuid(os.geteuid()).pw_name}",
+        f"include_dir {policy_dir}",
+    ]
+    if not tcp_nodelay:
+        lines.append("set_tcp_nodelay false")  # bench/ only: to measure what Nagle costs
+    return "\n".join(lines) + "\n"
+
+
+def mosquitto_exe() -> str:
+    return shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 
 
 class Broker:
-    def __init__(self, workdir: Path, secrets: Secrets, port: int | None = None, tcp_nodelay: bool = True):
+    def __init__(self, workdir: Path, secrets: Secrets, port: int | None = None, tcp_nodelay: bool = True,
+                 policy_dir: Path = POLICY_DIR):
         self.tcp_nodelay = tcp_nodelay
         self.workdir = Path(workdir)
         self.secrets = secrets
         self.port = port or free_port()
+        self.policy_dir = Path(policy_dir)
         self.proc: subprocess.Popen | None = None
         self.log_path = self.workdir / "mosquitto.log"
+        self.conf_path = self.workdir / "local.conf"
 
     def start(self, timeout_s: float = 10.0) -> "Broker":
         self.workdir.mkdir(parents=True, exist_ok=True)
         (self.workdir / "data").mkdir(exist_ok=True)
         build_passwd(self.secrets, self.workdir / "passwd")
-        conf = self.workdir / "mosquitto.conf"
-        conf.write_text(render_conf(self.workdir, self.port, self.tcp_nodelay))
-        exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+        self.conf_path.write_text(local_conf(self.workdir, self.port, self.tcp_nodelay, self.policy_dir))
         self._log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([exe, "-c", str(conf)], stdout=self._log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen([mosquitto_exe(), "-c", str(self.conf_path)], stdout=self._log,
+                                     stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"mosquitto exited: {self.log_path.read_text()[-2000:]}")
+                raise RuntimeError(f"mosquitto exited ({self.proc.returncode}): {self.log_text()[-2000:]}")
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
                 return self
             except OSError:
                 time.sleep(0.02)
-        raise RuntimeError(f"mosquitto did not listen on {self.port}")
+        raise RuntimeError(f"mosquitto did not listen on {self.port}: {self.log_text()[-2000:]}")
 
     def kill(self) -> None:
         """kill -9: no clean shutdown, like a crash or a pulled plug."""
