@@ -17,6 +17,7 @@ from .curb import CurbConfig
 from .ecobee import EcobeeConfig
 from .mqtt import MqttConfig, apply_env
 from .notifier import NotifierConfig
+from .recorder import RecorderConfig
 from .relays import DrmOutputConfig, RelayAgentConfig, RelayConfig
 from .scheduler import LoadConfig, SchedulerConfig, cross_check
 from .secrets import Secrets, SecretsError, check_private
@@ -24,6 +25,7 @@ from .site import SiteConfig
 from .simulation import SimulationConfig, cross_check as simulation_check
 from .solar import SolarConfig
 from .tariff import TariffConfig
+from .web import WebConfig
 
 __all__ = ["CircuitqConfig", "ConfigError", "load_config", "load_secrets", "mqtt_password", "Secrets"]
 
@@ -44,6 +46,8 @@ class CircuitqConfig(StrictModel):
     solar: SolarConfig | None = None
     ecobee: EcobeeConfig | None = None
     notifier: NotifierConfig | None = None
+    recorder: RecorderConfig = Field(default_factory=RecorderConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
     simulation: SimulationConfig | None = None  # only `python -m sim.simulate` reads it
 
     @model_validator(mode="after")

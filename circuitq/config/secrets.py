@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import Field
 
 from .base import StrictModel
+from .web import WebSecrets
 
 
 class CurbSecrets(StrictModel):
@@ -58,6 +59,7 @@ class Secrets(StrictModel):
     ecobee: EcobeeSecrets | None = None
     prowl: ProwlSecrets | None = None
     apprise_urls: list[str] = Field(default_factory=list)
+    web: WebSecrets | None = None  # the page's logins (services/web)
 
 
 class SecretsError(Exception):
