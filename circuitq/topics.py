@@ -54,7 +54,8 @@ class Topic:
     def filter(self, base: str, **names: str) -> str:
         """A subscription filter with '+' for every placeholder not given."""
         fill = {ph: names.get(ph, "+") for ph in self.placeholders}
-        return self.pattern.format(base=base, **fill)
+        # a Home Assistant topic's root is the discovery prefix: `base` stands for it
+        return self.pattern.format(base=base, **{"discovery": base, **fill})
 
     def match(self, base: str, topic: str) -> dict[str, str] | None:
         """Placeholder values if `topic` is an instance of this entry, else None."""
