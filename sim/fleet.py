@@ -16,12 +16,12 @@ import yaml
 
 from circuitq import SERVICES
 from circuitq.config import Secrets
-from sim.broker import Broker
+from sim.broker import Broker, free_port
 from sim.fakes.curb import FakeCurb
 from sim.fakes.ecobee import FakeEcobee
 from sim.fakes.prowl import FakeProwl
 from sim.fakes.solar import SolarFakes
-from sim.secrets import make_dev_secrets
+from sim.secrets import ensure_dev_secrets
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "config" / "example.yaml"
@@ -83,6 +83,7 @@ def write_fleet_config(path: Path, run_dir: Path, broker_port: int, secrets_path
         "secrets_file": str(secrets_path),
         "relay_agent": {"backend": "sim", "sim_state_file": str(run_dir / "gpio.json"),
                         "lock_file": str(run_dir / "relay_agent.lock")},
+        "web": {"host": "127.0.0.1", "port": free_port()},  # this machine only, any free port
     })
     if cloud is not None:
         deep_update(data, cloud.overrides())
@@ -111,10 +112,7 @@ class SimFleet:
     def _start(self) -> "SimFleet":
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.secrets_path = self.run_dir / "secrets.yaml"
-        if self.secrets_path.exists():  # keep the passwords a user's phone app already has
-            raw = yaml.safe_load(self.secrets_path.read_text())
-        else:
-            raw = make_dev_secrets(self.secrets_path)
+        raw = ensure_dev_secrets(self.secrets_path)  # keeps the passwords a phone app already has
         self.secrets = Secrets.model_validate(raw)
         self.broker = Broker(self.run_dir / "broker", self.secrets, port=self.port).start()
         self.port = self.broker.port
