@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
-from . import topics
+from . import timefmt, topics
 from .clock import Clock, SystemClock
 from .config import NO_CONFIG, CircuitqConfig, ConfigError, Secrets, load_config, load_secrets, mqtt_password
 from .log import setup_logging
@@ -83,6 +83,7 @@ def make_context(name: str, args: argparse.Namespace, clock: Clock | None = None
     if not args.config:
         raise StartupError(NO_CONFIG)
     cfg = load_config(args.config)
+    timefmt.set_site_timezone(cfg.site.tz)  # every published time in the site's offset
     password = broker_password(cfg, name)
     secrets = load_secrets(cfg)
     log = setup_logging(name, args.log_level or cfg.log_level)

@@ -15,6 +15,7 @@ from circuitq.payloads import Alert, CircuitPower, CurbReading, Health
 from circuitq.service import ServiceContext
 
 from .api import CurbApi
+from .energy import EnergyMeter
 from .auth import CurbAuth, TokenStore
 from .failures import FailureTracker
 from .freshness import after_stale, classify, live_due
@@ -25,6 +26,7 @@ from .source import CurbSource, Fetched, Worker
 from .transport import (API_PREFIX, AUTH_PREFIX, ApiError, AuthRejected, CurbError, RateLimited,
                         base_url, make_session)
 
+ENERGY_FILE = "curb_energy.json"
 ALERT_TEXT = {  # key -> (title, priority)
     "curb:failures": ("Curb data unavailable", 1),
     "curb:auth": ("Curb login refused", 1),
@@ -53,6 +55,7 @@ class CurbCollector:
         self._busy = False
         self._timer = None
         self._listed = False
+        self.energy = EnergyMeter(ctx.state_path(ENERGY_FILE))  # kWh counters (curb/energy)
 
     # ---------------------------------------------------------------- lifecycle
     def start(self) -> None:
@@ -66,6 +69,7 @@ class CurbCollector:
         self.worker.stop()
         if self.live:
             self.live.stop()
+        self.energy.save(self.ctx.clock.now())
 
     def _schedule(self, delay_s: float) -> None:
         if self._timer:
@@ -229,6 +233,8 @@ class CurbCollector:
         for name, w in {**self.unmapped, **r.circuits}.items():
             self.ctx.client.publish_entry(topics.CURB_CIRCUIT,
                                           CircuitPower(w=w, ts=r.ts, stale=r.stale), circuit=name)
+        if self.energy.add(r, self.ctx.clock.now()):
+            self.ctx.client.publish_entry(topics.CURB_ENERGY, self.energy.totals())
 
     def _republish(self) -> None:
         """On (re)connect: the retained state again, in case the broker lost it."""
@@ -236,6 +242,8 @@ class CurbCollector:
             self.ctx.client.publish_entry(topics.CURB_HEALTH, self.health)
         if self.reading is not None:
             self._publish_reading()
+        if self.energy.totals() is not None:
+            self.ctx.client.publish_entry(topics.CURB_ENERGY, self.energy.totals())
 
     def _alert(self, key: str, now: datetime, message: str = "", resolved: bool = False) -> None:
         if resolved != (key in self.open_alerts):
