@@ -15,6 +15,7 @@ from circuitq.config import ConfigError
 
 from .core import (AuthError, BadData, Sample, SourceError, SourceState, age_s, check_sample, health_state,
                    is_stale, record, refresh_health, select)
+from .forecast import make_forecast
 from .poller import Poller
 from .sources import make_driver
 
@@ -38,6 +39,7 @@ class SolarCollector:
         self.overall: tuple | None = None
         self.overall_since = self.clock.now()
         self.in_use: str | None = None
+        self.forecast = make_forecast(ctx)  # solar.forecast, or None
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -53,8 +55,12 @@ class SolarCollector:
                           f"{src.interval_s:g} s" if src.interval_s else "message")
         self.client.on_connect_hooks.append(self._republish)
         self.ctx.loop.call_later(self.cfg.tick_s, self._tick)
+        if self.forecast is not None:
+            self.forecast.start()
 
     def shutdown(self) -> None:
+        if self.forecast is not None:
+            self.forecast.shutdown()
         for poller in self.pollers:
             poller.stop()
         for poller in self.pollers:
