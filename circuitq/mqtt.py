@@ -216,8 +216,8 @@ class FleetClient:
         self.connected.set()
         for hook in self.on_connect_hooks:
             self._dispatch(hook)
-        if self._heartbeat:
-            self._dispatch(self.beat)
+        if self._heartbeat:  # the states themselves: the service's own connect hooks
+            self._dispatch(self.beat, False)
         for path, (what, error) in list(MONITOR.failing.items()):  # raised while offline
             self._on_persist(path, what, error)
 
@@ -284,7 +284,7 @@ class FleetClient:
                     # On the service's loop: a hung loop stops the heartbeat, as it should.
                     self._dispatch(self.beat)
 
-    def beat(self) -> None:
+    def beat(self, states: bool = True) -> None:
         """Heartbeat, `online` and every owned retained state again, each with a fresh expiry."""
         if not self.connected.is_set():
             return
@@ -293,7 +293,7 @@ class FleetClient:
         self.paho.publish(self.heartbeat_topic, json.dumps(self.health()), qos=topics.HEARTBEAT.qos,
                           retain=True, properties=expiry)
         with self._lock:
-            kept = list(self._kept.items())
+            kept = list(self._kept.items()) if states else []
         for topic, (data, qos) in kept:
             self.paho.publish(topic, data, qos=qos, retain=True, properties=expiry)
 

@@ -87,3 +87,7 @@ class RelayAgentConfig(StrictModel):
     # The event loop wakes at least every 0.5 s (EventLoop.run tick), so anything under ~1 s
     # would fire on a healthy loop.
     watchdog_s: float = Field(10, ge=1, description="main loop stalled this long -> safe states")
+    # The board's hardware watchdog (e.g. /dev/watchdog): fed from the event loop; a dead agent
+    # or a frozen Pi is reset, which releases every relay (services/relay_agent/keepalive.py).
+    watchdog_device: Path | None = None
+    watchdog_device_timeout_s: int = Field(15, ge=2, le=255, description="reset after this long unfed")

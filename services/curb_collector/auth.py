@@ -50,7 +50,7 @@ class TokenStore:
             return None
 
     def save(self, token: Token) -> None:
-        write_json_atomic(self.path, asdict(token))
+        write_json_atomic(self.path, asdict(token), what="the Curb login token (a restart costs a new login)")
 
 
 class _RefreshRefused(Exception):

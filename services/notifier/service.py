@@ -15,6 +15,7 @@ from circuitq import topics
 from circuitq.config.notifier import NotifierConfig
 from circuitq.payloads import Alert
 from circuitq.service import ServiceContext
+from circuitq.state import check_state_dir
 
 from . import channels as channels_mod
 from . import metrics, policy, rules, store
@@ -41,6 +42,7 @@ class Notifier:
              if r.min_interval_min is not None})
         self.channels, self.problems = channels_mod.build(
             self.cfg.prowl, ctx.secrets.prowl, ctx.secrets.apprise_urls, self.tz)
+        check_state_dir(ctx.cfg.state_dir, store.WHAT)  # exit 2 naming the path, not a traceback
         self.path = ctx.state_path("notifier.json")
         self.state = store.load(self.path)
         self.busy: set[str] = set()
@@ -226,7 +228,10 @@ class Notifier:
             self._pump()
 
     def _save(self) -> None:
-        store.save(self.path, self.state)
+        try:
+            store.save(self.path, self.state)
+        except OSError:  # logged and alerted by circuitq.state; delivery goes on from memory
+            pass
 
 
 HANDLERS = {"ok": Notifier._ok, "retry": Notifier._retry, "limit": Notifier._retry,

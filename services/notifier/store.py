@@ -16,6 +16,7 @@ from .policy import KeyState
 from .rules import RuleState
 
 VERSION = 1
+WHAT = "alerts waiting for delivery, de-duplication memory and rule timers"
 
 
 @dataclass
@@ -37,7 +38,7 @@ class NotifierState:
 
 
 def save(path: Path, state: NotifierState) -> None:
-    write_json_atomic(path, state.to_json())
+    write_json_atomic(path, state.to_json(), what=WHAT)
 
 
 def load(path: Path) -> NotifierState:

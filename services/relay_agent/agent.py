@@ -5,6 +5,7 @@ which the watchdog thread takes too.
 """
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
@@ -13,12 +14,14 @@ from circuitq import topics
 from circuitq.config import ConfigError
 from circuitq.payloads import Alert
 from circuitq.service import ServiceContext
+from circuitq.state import check_state_dir
 
 from . import store
 from .core import CommandError, Now
 from .fleet import Fleet
 from .gpio import make_driver
 from .hardware import Hardware, check_wirings, resolve_channels
+from .keepalive import Keepalive
 from .lockfile import AlreadyRunning, InstanceLock, LockUnavailable
 from .state import activity, drm_state, relay_state
 from .watchdog import Watchdog
@@ -33,11 +36,15 @@ STATE_TOPICS = {"relay": (topics.RELAY_STATE, "relay"), "drm": (topics.DRED_STAT
 # its lease, forever; the back-off keeps a pin something else drives from chattering at 1 Hz.
 RETRY_S = 1.0
 RETRY_MAX_S = 60.0
+# The state file is written this long after the switch was published (seconds; default 0:
+# right after). Only for the crash-window test: a kill -9 in between loses that one record.
+PERSIST_DELAY_S = float(os.environ.get("CIRCUITQ_RELAY_PERSIST_DELAY_S") or 0)
 
 
 def build(ctx: ServiceContext) -> "RelayAgent":
     relays, drm = resolve_channels(ctx.cfg)  # ConfigError (exit 2) before anything is touched
     wirings = check_wirings(ctx.cfg)
+    check_state_dir(ctx.cfg.state_dir, store.WHAT)  # StateDirError (exit 2), before any pin
     lock = InstanceLock(ctx.cfg.relay_agent.lock_file)
     try:
         lock.acquire()
@@ -46,13 +53,24 @@ def build(ctx: ServiceContext) -> "RelayAgent":
         raise SystemExit(EXIT_LOCKED)
     except LockUnavailable as exc:  # exit 2 like any config error, before any pin
         raise ConfigError(f"relay_agent.lock_file: {exc}") from None
-    hw = Hardware(relays, drm, wirings, make_driver(ctx.cfg.relay_agent))
-    return RelayAgent(ctx, hw, lock)
+    ra = ctx.cfg.relay_agent
+    keepalive = Keepalive(ra.watchdog_device, ra.watchdog_device_timeout_s)
+    try:
+        keepalive.open()
+    except OSError as exc:
+        lock.release()
+        raise ConfigError(f"relay_agent.watchdog_device: cannot open {ra.watchdog_device}: "
+                          f"{exc.strerror or exc}; refusing to start, no pin touched") from None
+    hw = Hardware(relays, drm, wirings, make_driver(ra))
+    return RelayAgent(ctx, hw, lock, keepalive)
 
 
 class RelayAgent:
-    def __init__(self, ctx: ServiceContext, hw: Hardware, lock: InstanceLock | None = None):
+    def __init__(self, ctx: ServiceContext, hw: Hardware, lock: InstanceLock | None = None,
+                 keepalive: Keepalive | None = None):
         self.ctx, self.hw, self.instance_lock = ctx, hw, lock
+        self.keepalive = keepalive or Keepalive(None, 0, env={})
+        self.save_due = None  # the coalesced write of the state file, when one is pending
         self.ra = ctx.cfg.relay_agent
         self.client, self.loop, self.log = ctx.client, ctx.loop, ctx.log
         self.lock = threading.RLock()
@@ -84,6 +102,8 @@ class RelayAgent:
         with self.lock:  # boot levels on the pins BEFORE the MQTT client exists on the network
             self.hw.boot(self.fleet.values(), self.fleet.previous)
             self._save()
+        for kind, sw in self.fleet.restart_switches():
+            self.log.info("%s %s: %s -> %s at start-up (%s)", kind, sw.name, sw.old, sw.new, sw.cause)
         self.log.info("boot levels applied: %s", self.fleet.values())
         base, c = self.ctx.base, self.client
         for kind, (entry, _) in COMMAND_TOPICS.items():
@@ -94,6 +114,7 @@ class RelayAgent:
         self.loop.call_later(self.ra.broker_grace_s, self._check_broker)  # never connected at all
         self._reschedule()
         self.watchdog.start()
+        self.keepalive.start(self.loop)
 
     def shutdown(self) -> None:
         self.watchdog.stop()
@@ -101,11 +122,13 @@ class RelayAgent:
             self._apply(self.fleet.fallback_all(self.now(), "safe:shutdown"))
             self._reassert(force=True)  # the last chance to put a pin right
             infos = self._publish_states(force=True)
+            self._save()
         for info in infos:
             try:
                 info.wait_for_publish(1.0)
             except Exception:  # not connected: the retained state goes out on the next start
                 pass
+        self.keepalive.stop(clean=True)  # outputs are safe: disarm the board's watchdog
         self.hw.close()
         if self.instance_lock:
             self.instance_lock.release()
@@ -124,7 +147,7 @@ class RelayAgent:
             except CommandError as exc:
                 self.client.report_error(topic, payload, str(exc))
                 return
-            self._apply([(kind, sw)] if sw else [])
+            self._apply([(kind, sw)] if sw else [], persist=True)  # a renewal moves the lease
 
     def _on_scheduler_status(self, topic: str, payload: bytes, retained: bool) -> None:
         if payload.strip() == topics.OFFLINE.encode() and self.ra.scheduler_offline_safe:
@@ -156,21 +179,32 @@ class RelayAgent:
             self._apply(self.fleet.fallback_all(self.now(), cause))
 
     # ---------------------------------------------------------------- applying decisions
-    def _apply(self, switches) -> None:
-        """Write the pins for the fleet's switches, then persist, publish, re-arm the timer."""
+    def _apply(self, switches, persist: bool = False) -> None:
+        """Write the pins for the fleet's switches, publish the read-back, re-arm the timer,
+        then persist (coalesced, off the reaction path: store.py says what a crash loses)."""
         try:
             now = self.ctx.clock.now()
             for kind, sw in switches:
                 self._write(kind, sw.name, sw.new)
-                self.log.info("%s %s: %s -> %s (%s)", kind, sw.name, sw.old, sw.new, sw.cause)
-            if switches:
-                self._save()
-                for kind, sw in switches:
-                    self._send(topics.ACTIVITY, activity(kind, sw, now))
             self._reassert()
             self._publish_states()
+            for kind, sw in switches:
+                self.log.info("%s %s: %s -> %s (%s)", kind, sw.name, sw.old, sw.new, sw.cause)
+                self._send(topics.ACTIVITY, activity(kind, sw, now))
         finally:  # whatever failed above, the next lease end / eligible_at must still fire
             self._reschedule()
+            if switches or persist:
+                self._save_soon()
+
+    def _save_soon(self) -> None:
+        """One write for everything decided until the loop gets to it (a burst: one fsync)."""
+        if self.save_due is None:
+            self.save_due = self.loop.call_later(PERSIST_DELAY_S, self._save_now)
+
+    def _save_now(self) -> None:
+        self.save_due = None
+        with self.lock:
+            self._save()
 
     def _write(self, kind: str, name: str, value) -> bool:
         try:
@@ -225,8 +259,8 @@ class RelayAgent:
         try:
             now = self.now()
             store.save(self.store_path, self.fleet.wear(now), now, self.boot_id)
-        except OSError as exc:
-            self.log.error("cannot persist switch counts to %s: %s", self.store_path, exc)
+        except OSError:  # logged and alerted by circuitq.state (MONITOR -> FleetClient)
+            pass
 
     def _state(self, kind: str, name: str, core):
         if kind == "relay":

@@ -12,6 +12,15 @@ THE SAFETY-FALLBACK RULE (also in docs/relay_agent.md):
   fallback to a safe state of `on` - respects min off time and the starts-per-hour budget
   like any command: it is held (pending) until allowed, because restarting a compressor or
   chattering a contactor is the harm those limits prevent.
+
+THE RESTART RULE (a crash-looping agent must not click relays; docs/relay_agent.md):
+  With no saved record of an output (first start, record lost or unreadable), it starts at
+  its configured boot state. With a record, it starts at the SAVED level (the pins kept it
+  while the process was down): if the saved command's lease is still running (same boot of
+  the Pi, so the monotonic clock vouches for it) the command goes on until its lease ends;
+  otherwise the output falls back to its safe state under the safety-fallback rule above
+  (released at once, energised only when min off time and the starts budget allow).
+  So a restart switches a relay only where safety demands it.
 """
 from __future__ import annotations
 
@@ -24,6 +33,8 @@ HOUR_S = 3600.0  # the starts/changes budget is a sliding window of this many se
 
 REASONS: dict[str, str] = {
     "boot": "boot state applied at start-up, before connecting",
+    "restored": "level kept from before the restart (its saved lease still runs)",
+    "safe:restart": "restarted without a running lease: back to the safe state",
     "command": "commanded by the scheduler",
     "safe:lease_expired": "the command's lease ran out without renewal",
     "safe:scheduler_offline": "the scheduler went offline",
@@ -99,6 +110,11 @@ class Wear:
     since: datetime | None = None
     events: tuple[datetime, ...] = ()
     operations: dict[str, int] = field(default_factory=dict)  # physical relay -> operations
+    # The command in force when saved; the lease only counts when `lease_trusted` (same boot).
+    commanded: Any = None
+    command_id: str | None = None
+    lease_until: datetime | None = None
+    lease_trusted: bool = False
 
 
 class CommandError(ValueError):
@@ -113,8 +129,10 @@ class OutputCore:
     def __init__(self, name: str, limits: Limits, safe: Any, boot: Any, now: Now,
                  wear: Wear | None = None):
         self.name, self.limits, self.safe = name, limits, safe
+        recorded = wear is not None and wear.value in limits.min_time  # a known value
         wear = wear or Wear()
-        self.value = boot
+        # The restart rule (module docstring): the saved level when there is one.
+        self.value = wear.value if recorded else boot
         self.cause = "boot"
         self.since, self.since_wall = now.mono, now.wall
         self.switch_count = wear.switch_count
@@ -122,17 +140,26 @@ class OutputCore:
         # A Pi has no RTC: until NTP syncs, wall time after a reboot may be behind the saved
         # times. Nothing can have happened in the future, so clamp to now (conservative).
         self.events: deque[float] = deque(sorted(min(now.mono, now.mono_at(t)) for t in wear.events))
-        if wear.value == boot and wear.since is not None:
+        if recorded and wear.since is not None:
             # Same level as before the restart: keep counting min on/off from the real change.
             self.since, self.since_wall = min(now.mono, now.mono_at(wear.since)), min(now.wall, wear.since)
-        elif wear.value in limits.min_time:  # a known value (the config may have changed since)
-            self._count(wear.value, boot, now)  # the boot itself switched the relay
         self.commanded: Any = None
         self.command_id: str | None = None
         self.lease_until: float | None = None
         self.lease_wall: datetime | None = None
-        self.desired: tuple[Any, str] = (boot, "boot")
+        self.desired: tuple[Any, str] = (self.value, "boot")
         self.pending: Pending | None = None
+        self.restart: Switch | None = None  # what the restart rule switched, for the log
+        if not recorded:
+            return
+        lease_left = (wear.lease_until - now.wall).total_seconds() if wear.lease_until else 0.0
+        if (wear.lease_trusted and lease_left > 0 and wear.commanded in limits.min_time
+                and lease_left <= limits.max_lease_s):
+            self.restart = self.command(now, wear.commanded, lease_left, wear.command_id or "restored")
+            if self.value == wear.commanded:
+                self.cause = "restored"
+        else:
+            self.restart = self.fallback(now, "safe:restart")
 
     # ---------------------------------------------------------------- inputs
     def command(self, now: Now, value: Any, lease_s: float, command_id: str) -> Switch | None:
@@ -210,5 +237,7 @@ class OutputCore:
         self._prune(now)
         # Every time from the monotonic clock through one `now`: consistent with each other and
         # with the store's anchor, whatever steps the wall clock took since (since_wall would not be).
+        lease = None if self.lease_until is None else now.wall_at(self.lease_until)
         return Wear(self.value, self.switch_count, now.wall_at(self.since),
-                    tuple(now.wall_at(t) for t in self.events), dict(self.operations))
+                    tuple(now.wall_at(t) for t in self.events), dict(self.operations),
+                    self.commanded, self.command_id, lease)

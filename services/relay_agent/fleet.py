@@ -120,6 +120,10 @@ class Fleet:
                     for n, dc in cfg.drm_outputs.items()},
         }
 
+    def restart_switches(self) -> list[tuple[str, Switch]]:
+        """What the restart rule switched while the cores were built (core.py)."""
+        return [(k, c.restart) for k, _, c in self.all() if c.restart is not None]
+
     def all(self):
         for kind, cores in self.cores.items():
             for name, core in cores.items():

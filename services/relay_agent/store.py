@@ -1,6 +1,14 @@
-"""Relay wear and recent history in `state_dir/relay_agent.json`, written atomically
-(tmp + fsync + os.replace) on every switch so a power cut never loses or corrupts the counts.
+"""Relay wear, recent history and the command in force in `state_dir/relay_agent.json`,
+written atomically (tmp + fsync + os.replace) so a power cut never corrupts the counts.
 Songle SRD relays are good for ~100,000 operations: the count is the budget's odometer.
+
+Written right AFTER the switch is published (the read-back never waits for the disk), and
+coalesced: a burst of commands costs one write. The crash window: a kill -9 between the
+publish and the write loses that one switch or lease renewal from the file, nothing older.
+On restart the file then shows the level before it, or the previous lease (which ends
+sooner): the restart rule (core.py) either finds the lease lapsed and goes to the safe state
+under the hold rules, or keeps the level until the older lease ends. The one start that
+was not saved is missing from the starts-per-hour budget.
 
 Times are saved as wall time plus one anchor (boot id, monotonic and wall time at the save).
 A Pi without an RTC boots with a stale clock that NTP later steps by hours; restarted within
@@ -23,6 +31,7 @@ from .core import Now, Wear
 
 log = logging.getLogger(__name__)
 VERSION = 1
+WHAT = "relay switch counts, hold times and leases"
 BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
 
 
@@ -49,18 +58,23 @@ class _Entry(BaseModel):
     since: AwareDatetime | None = None
     events: list[AwareDatetime] = []
     operations: dict[str, NonNegativeInt] = {}
+    commanded: Union[Literal["on", "off"], StrictInt, None] = None
+    command_id: str | None = None
+    lease_until: AwareDatetime | None = None
 
 
 def _rebase(data: dict, now: Now | None, boot_id: str | None):
-    """wall time saved -> wall time now, through the monotonic clock when the boot is the same."""
+    """(wall time saved -> wall time now, same boot?): through the monotonic clock when the
+    boot is the same. After a reboot a saved lease is not trusted: the reboot released the
+    pins, and wall time without an RTC cannot vouch for how much of the lease is left."""
     try:
         anchor = _Anchor.model_validate(data.get("anchor"))
     except ValidationError:
         anchor = None
     if now is None or boot_id is None or anchor is None or anchor.boot_id != boot_id:
-        return lambda t: t
+        return (lambda t: t), False
     shift = timedelta(seconds=anchor.mono - now.mono) + (now.wall - anchor.wall)
-    return lambda t: None if t is None else t + shift
+    return (lambda t: None if t is None else t + shift), True
 
 
 def load(path: Path, now: Now | None = None, boot_id: str | None = None) -> dict[str, dict[str, Wear]]:
@@ -72,7 +86,7 @@ def load(path: Path, now: Now | None = None, boot_id: str | None = None) -> dict
     if data is None:
         return {}
     out: dict[str, dict[str, Wear]] = {}
-    rebase = _rebase(data, now, boot_id)
+    rebase, same_boot = _rebase(data, now, boot_id)
     kinds = data.get("outputs") or {}
     if not isinstance(kinds, dict):
         log.error("%s: 'outputs' is not an object, ignored", path)
@@ -88,7 +102,8 @@ def load(path: Path, now: Now | None = None, boot_id: str | None = None) -> dict
                 log.error("%s: bad entry %s.%s (%s), ignored", path, kind, name, exc)
                 continue
             out.setdefault(kind, {})[name] = Wear(e.value, e.switch_count, rebase(e.since),
-                                                  tuple(rebase(t) for t in e.events), dict(e.operations))
+                                                  tuple(rebase(t) for t in e.events), dict(e.operations),
+                                                  e.commanded, e.command_id, rebase(e.lease_until), same_boot)
     return out
 
 
@@ -100,7 +115,9 @@ def save(path: Path, wear: dict[str, dict[str, Wear]], now: Now | None = None,
     data = {"version": VERSION, "anchor": anchor, "outputs": {
         kind: {name: {"value": w.value, "switch_count": w.switch_count,
                       "since": w.since.isoformat() if w.since else None,
-                      "events": [t.isoformat() for t in w.events], "operations": w.operations}
+                      "events": [t.isoformat() for t in w.events], "operations": w.operations,
+                      "commanded": w.commanded, "command_id": w.command_id,
+                      "lease_until": w.lease_until.isoformat() if w.lease_until else None}
                for name, w in outputs.items()}
         for kind, outputs in wear.items()}}
-    write_json_atomic(path, data, private=False)  # wear counts are not secret
+    write_json_atomic(path, data, private=False, what=WHAT)  # wear counts are not secret

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 from circuitq import payloads as p
 from circuitq import topics as t
 from circuitq.service import ServiceContext
+from circuitq.state import check_state_dir
 
 from . import discovery, sensing, store
 from . import model as m
@@ -37,7 +38,9 @@ class SchedulerService:
         self.clock = ctx.clock
         now = self.clock.now()
         self.state = new_state(self.cfg, now)
+        check_state_dir(self.cfg.state_dir, store.WHAT)  # exit 2 naming the path, not a traceback
         self.path = ctx.state_path(self.cfg.scheduler.state_file)
+        self._dirty = False  # a Persist waits until the decision's messages are out
         for note in store.load(self.path, self.state, now):
             self.log.info("restart: %s", note)
         self.lengths = OverrideLengths(ctx.state_path(LENGTHS_FILE))
@@ -71,7 +74,7 @@ class SchedulerService:
         for name, lp in self.state.policy.loads.items():  # a shed must never outlive us
             if lp.kind == "thermostat" and self.state.loads[name].cmd_state is True:
                 self._exec(m.ShedCmd(lp.target, False, "scheduler stopping", lp.lease_s))
-        store.save(self.path, self.state, now)
+        self._save(now)
 
     def _on_connect(self) -> None:
         if not self._connected_once:  # the start-up grace counts from the first connection,
@@ -104,6 +107,9 @@ class SchedulerService:
             except Exception as exc:  # one command failing must not stop the others
                 self.log.exception("could not carry out %s", c)
                 self.client.report_own_error(repr(c), f"{type(exc).__name__}: {exc}")
+        if self._dirty:  # after the commands are out: the relays never wait for the disk
+            self._dirty = False
+            self._save(now)
         self._arm(None if st.next_wake is None else (st.next_wake - now).total_seconds())
 
     def _arm(self, delay_s: float | None) -> None:
@@ -138,10 +144,13 @@ class SchedulerService:
             pub(t.ALERT, p.Alert(key=c.key, title=c.title, message=c.message, priority=c.priority,
                                  source="scheduler", resolved=c.resolved, ts=now))
         elif isinstance(c, m.Persist):
-            try:
-                store.save(self.path, self.state, now)
-            except OSError as exc:
-                self.log.error("cannot save %s: %s", self.path, exc)
+            self._dirty = True
+
+    def _save(self, now) -> None:
+        try:
+            store.save(self.path, self.state, now)
+        except OSError:  # logged and alerted by circuitq.state (MONITOR -> FleetClient)
+            pass
 
     # ------------------------------------------------------------ inputs
     def _typed(self, model: type[BaseModel], fn):

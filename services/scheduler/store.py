@@ -15,6 +15,7 @@ from . import model as m
 
 log = logging.getLogger(__name__)
 VERSION = 1
+WHAT = "overrides, hot-water guarantee clocks and runtime counts"
 
 
 def _iso(dt: datetime | None) -> str | None:
@@ -69,7 +70,7 @@ def restore(st: m.State, data: dict, now: datetime) -> list[str]:
 
 def save(path: Path, st: m.State, now: datetime) -> None:
     """Atomically: a crash leaves the old file or the new one, never half (circuitq.state)."""
-    write_json_atomic(path, dump(st, now))
+    write_json_atomic(path, dump(st, now), what=WHAT)
 
 
 def load(path: Path, st: m.State, now: datetime) -> list[str]:

@@ -122,8 +122,28 @@ def test_wear_survives_restart_and_keeps_min_off_and_start_window(clock):
     assert r2.command(now_of(clock), "on", 60, "c") is None
     assert r2.pending.code == "hold:max_starts"  # binds longer than min_off's 290 s
     assert r2.pending.eligible_at == pytest.approx(clock.monotonic() - 10 + 3600)
-    r3 = OutputCore("pump", strict, "on", "on", now_of(clock), wear)  # booting on is a switch
-    assert r3.switch_count == 3 and len(r3.events) == 2
+    # A restart keeps the saved level: boot_state "on" does not start it past its limits;
+    # the way back to the safe state ("on") waits for the starts budget like any start.
+    r3 = OutputCore("pump", strict, "on", "on", now_of(clock), wear)
+    assert (r3.value, r3.switch_count, len(r3.events)) == ("off", 2, 1)
+    assert r3.pending.value == "on" and r3.pending.code == "hold:max_starts"
+
+
+def test_restart_keeps_a_running_lease_and_ends_a_lapsed_one(clock):
+    r = relay(clock, min_on_s=0, min_off_s=0, boot_state="off", safe_state="off")
+    r.command(now_of(clock), "on", 60, "a")
+    wear = r.wear(now_of(clock))
+    wear.lease_trusted = True  # same boot of the Pi (store.load says so)
+    clock.advance(20)
+    kept = OutputCore("pump", r.limits, "off", "off", now_of(clock), wear)
+    assert (kept.value, kept.cause, kept.commanded, kept.switch_count) == ("on", "restored", "on", 1)
+    assert kept.lease_until == pytest.approx(clock.monotonic() + 40)
+    clock.advance(41)  # the old lease lapsed while the agent was down: released at start
+    lapsed = OutputCore("pump", r.limits, "off", "off", now_of(clock), wear)
+    assert (lapsed.value, lapsed.cause, lapsed.switch_count) == ("off", "safe:restart", 2)
+    wear.lease_trusted = False  # after a reboot the lease is not trusted: safe state at once
+    assert OutputCore("pump", r.limits, "off", "off", now_of(clock), wear).value == "off"
+    assert OutputCore("pump", r.limits, "off", "on", now_of(clock), None).value == "on"  # no record: boot
 
 
 def test_published_level_is_the_read_back_and_a_mismatch_is_a_fault(clock):
