@@ -82,7 +82,13 @@ class FleetClient:
         clock: Clock | None = None,
         client_id: str | None = None,
         heartbeat: bool = True,
+        session_expiry_s: int = 0,
     ):
+        # session_expiry_s > 0: a persistent session (clean start off) that the broker keeps
+        # this long while the client is away, queueing its QoS 1 messages (the recorder).
+        if session_expiry_s and not client_id:
+            raise ValueError("a persistent session needs a fixed client_id")
+        self._session_expiry_s = int(session_expiry_s)
         self.service = service
         self.cfg = cfg
         self.base = cfg.base_topic
@@ -133,9 +139,14 @@ class FleetClient:
     # ------------------------------------------------------------ lifecycle
     def start(self) -> None:
         """Connect in the background; paho keeps reconnecting with backoff."""
-        # clean start: every (re)connect subscribes afresh, so no stale session queues commands.
+        # clean start: every (re)connect subscribes afresh, so no stale session queues commands;
+        # unless the service asked the broker to keep its session (session_expiry_s).
+        props = None
+        if self._session_expiry_s:
+            props = Properties(PacketTypes.CONNECT)
+            props.SessionExpiryInterval = self._session_expiry_s
         self.paho.connect_async(self.cfg.host, self.cfg.port, keepalive=self.cfg.keepalive_s,
-                                clean_start=True)
+                                clean_start=not self._session_expiry_s, properties=props)
         self.paho.loop_start()
         self._ticker = threading.Thread(target=self._tick_forever, name=f"{self.service}-ticker", daemon=True)
         self._ticker.start()
