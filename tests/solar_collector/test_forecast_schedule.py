@@ -112,12 +112,19 @@ def test_a_path_in_the_host_is_refused(config_factory):
 
 
 def test_forecast_without_array_names_solar_array(config_factory):
-    assert "forecast needs `solar.array`" in _error(config_factory, {"forecast": {"kind": "open_meteo"}})
+    msg = _error(config_factory, {"array": None, "forecast": {"kind": "open_meteo"}})
+    assert "forecast needs `solar.array`" in msg
 
 
 def test_forecast_without_coordinates_stops_the_service_naming_site_latitude(config_factory, service_factory):
-    path = config_factory({"solar": {"system_size_w": 5000, "sources": [{"kind": "pvoutput"}], "array": {},
+    path = config_factory({"site": {"latitude": None, "longitude": None},
+                           "solar": {"system_size_w": 5000, "sources": [{"kind": "pvoutput"}], "array": {},
                                      "forecast": {"kind": "open_meteo"}}})
     svc = service_factory("solar_collector", path)
     assert svc.proc.wait(30) == 2
     assert "solar.forecast needs site.latitude and site.longitude" in svc.log()
+
+
+def test_without_a_forecast_in_hand_the_next_call_waits_only_the_cache_time():
+    st = FetchState(offset_s=800, last_call=T0)  # restarted with another plane: its cache was dropped
+    assert next_fetch(st, T0 + s(60), 3600, 300, 12) == T0 + s(900)

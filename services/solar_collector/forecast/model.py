@@ -115,13 +115,15 @@ class FetchState:
 def next_fetch(st: FetchState, now: datetime, poll_s: float, retry_s: float, calls_per_hour: int) -> datetime:
     """When to call the API next.
 
-    - nothing in hand and never called: now;
+    - never called: now; nothing in hand: 15 min after the last call;
     - after a success: the next slot (multiples of poll_s since the epoch, plus the random
       offset, so calls are not made on the hour) at least min(poll_s, 15 min) later;
     - after failures: retry_s doubled per failure, at most poll_s;
     - never before a rate limit's retry time, never above calls_per_hour in any hour."""
     if st.last_call is None:
         due = now
+    elif st.last_ok is None and not st.failures:  # nothing in hand (a cache for another plane)
+        due = st.last_call + timedelta(seconds=min(poll_s, MIN_GAP_S))
     elif st.failures:
         due = st.last_call + timedelta(seconds=min(poll_s, retry_s * 2 ** min(st.failures - 1, 20)))
     else:

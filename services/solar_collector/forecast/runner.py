@@ -51,8 +51,9 @@ class ForecastRunner:
     # ------------------------------------------------------------ state file
     def _load(self) -> FetchState:
         data = read_json(self.path, {})
-        st = FetchState(offset_s=data.get("offset_s", random.uniform(0, 900)))
+        st = FetchState(offset_s=random.uniform(0, 900))  # chosen once, then kept in the file
         try:
+            st.offset_s = float(data.get("offset_s", st.offset_s))
             st.last_call, st.retry_at = _dt(data.get("last_call")), _dt(data.get("retry_at"))
             st.calls = tuple(_dt(c) for c in data.get("calls", []))
             if data.get("plane") == self.client.plane() and data.get("made"):
@@ -61,6 +62,7 @@ class ForecastRunner:
         except (TypeError, ValueError) as exc:
             log.warning("%s: unusable content (%s); starting without a cached forecast", self.path, exc)
             self.points, self.made = [], None
+            st = FetchState(offset_s=random.uniform(0, 900), last_call=self.clock.now())  # budget: assume a call
         return st
 
     def _save(self) -> None:
