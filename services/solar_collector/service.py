@@ -53,6 +53,9 @@ class SolarCollector:
                 poller.start()
             self.log.info("solar source %s (%s): %s, every %s", name, src.kind, drv.describe,
                           f"{src.interval_s:g} s" if src.interval_s else "message")
+        # Any name under solar/input that no source reads is answered on circuitq/error.
+        self.mqtt_topics = {self.drivers[n].topic for n, s in self.srcs.items() if s.kind == "mqtt"}
+        self.client.subscribe(topics.SOLAR_INPUT.filter(self.ctx.base), self._on_unknown_input)
         self.client.on_connect_hooks.append(self._republish)
         self.ctx.loop.call_later(self.cfg.tick_s, self._tick)
         if self.forecast is not None:
@@ -70,6 +73,14 @@ class SolarCollector:
     def _deliver(self, name: str, outcome, when) -> None:
         self.ctx.loop.post(self._on_result, name, outcome, when)
 
+    def _on_unknown_input(self, topic: str, payload: bytes, retained: bool) -> None:
+        if topic in self.mqtt_topics or (retained and not payload):
+            return
+        name = (topics.SOLAR_INPUT.match(self.ctx.base, topic) or {}).get("source", "?")
+        known = sorted(n for n, s in self.srcs.items() if s.kind == "mqtt") or ["none"]
+        self.client.report_error(topic, payload, f"no mqtt solar source named {name!r} reads this "
+                                                 f"topic (mqtt sources: {', '.join(known)}); ignored")
+
     def _on_mqtt(self, name: str, topic: str, payload: bytes, retained: bool) -> None:
         now = self.clock.now()
         try:
@@ -77,6 +88,8 @@ class SolarCollector:
             outcome = check_sample(sample, self.cfg.system_size_w, self.cfg.max_ratio, now)
         except SourceError as exc:
             outcome = exc
+            if not isinstance(exc, BadData):  # BadData is reported by _on_result
+                self._report(self.by_name[name], exc, topic, payload)
         self._on_result(name, outcome, now, topic=topic, payload=payload)
 
     def _on_result(self, name: str, outcome, now, topic: str | None = None, payload: bytes | None = None):
@@ -174,7 +187,9 @@ class SolarCollector:
         text = f"solar source {st.name!r}: {exc}"
         last = st.extra.get("reported")
         now = self.clock.monotonic()
-        if last and last[0] == text and now - last[1] < REPORT_AGAIN_S:
+        # A polled source failing the same way is said once per REPORT_AGAIN_S; a message
+        # someone published (topic given) is answered every time.
+        if topic is None and last and last[0] == text and now - last[1] < REPORT_AGAIN_S:
             return
         st.extra["reported"] = (text, now)
         self.client.report_error(topic or self.drivers[st.name].describe,
