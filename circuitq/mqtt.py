@@ -15,6 +15,8 @@
   conflated, only its newest message is handled, so a burst of readings never crowds out a
   command in the broker's queue or in the service's own;
 - topic -> handlers dispatch through a table built once per topic, not a match per handler;
+  each filter has its own MQTT 5 subscription identifier, so a message matching two
+  overlapping filters (the broker sends one copy per subscription) reaches each handler once;
 - TCP_NODELAY on the socket: with Nagle on, a QoS 1 request/response costs ~88 ms on
   loopback instead of ~0.2 ms (../shared/reference/measured.md);
 - a handler that raises is reported on `<base>/error` and never stops the service;
@@ -56,6 +58,12 @@ ROUTE_CACHE_MAX = 4096  # distinct topics remembered by the dispatch table
 
 def _options(qos: int) -> SubscribeOptions:
     return SubscribeOptions(qos=qos, retainAsPublished=True)
+
+
+def _sub_props(sub_id: int) -> Properties:
+    props = Properties(PacketTypes.SUBSCRIBE)
+    props.SubscriptionIdentifier = sub_id
+    return props
 
 
 def _expiry(seconds: float) -> Properties:
@@ -108,8 +116,10 @@ class FleetClient:
         self.status_topic = topics.STATUS.topic(self.base, service=service)
         self.heartbeat_topic = topics.HEARTBEAT.topic(self.base, service=service)
         self._stopping = False
-        self._suback: tuple[int, list[str]] | None = None  # (mid, filters) awaiting SUBACK
+        self._suback: dict[int, str] = {}  # SUBSCRIBE mid -> filter, until its SUBACK
         self._subscribed: set[str] = set()
+        self._sub_ids: dict[str, int] = {}  # filter -> MQTT 5 subscription identifier
+        self._by_id: dict[int, tuple[_Sub, ...]] = {}
         self._kept: dict[str, tuple[str, int]] = {}  # owned retained topic -> (payload, qos)
         self.broker = liveness.BrokerLink(cfg.host, cfg.port)
         self.started_wall = self.clock.now()
@@ -195,24 +205,27 @@ class FleetClient:
         with self._lock:
             filters = {s.filter: s.qos for s in self._subs}
             self._subscribed = set(filters)
-            if filters:
-                # One SUBSCRIBE for all; `online` waits for its SUBACK (_on_subscribe).
-                _, mid = client.subscribe([(f, _options(q)) for f, q in filters.items()])
-                self._suback = (mid, list(filters))
+            self._suback = {}
+            # One SUBSCRIBE per filter (each its own identifier); `online` waits for every
+            # SUBACK (_on_subscribe).
+            for f, q in filters.items():
+                _, mid = client.subscribe(f, options=_options(q), properties=_sub_props(self._sub_ids[f]))
+                self._suback[mid] = f
         if not filters:
             self._announce()
 
     def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
         with self._lock:
-            if self._suback is None or self._suback[0] != mid:
-                return
-            _, filters = self._suback
-            self._suback = None
-        for f, rc in zip(filters, reason_codes):
+            f = self._suback.pop(mid, None)
+            done = f is not None and not self._suback
+        if f is None:
+            return
+        for rc in reason_codes:
             if rc.is_failure:
                 log.error("broker refused the subscription to %s: %s", f, rc)
                 self.report_own_error(f"subscribe {f}", f"refused by the broker: {rc}")
-        self._announce()
+        if done:
+            self._announce()
 
     def _announce(self) -> None:
         """Subscribed: now say `online`, then let the service republish its states."""
@@ -220,7 +233,7 @@ class FleetClient:
             missed = [s for s in self._subs if s.filter not in self._subscribed]
             self._subscribed |= {s.filter for s in missed}
         for s in missed:
-            self.paho.subscribe(s.filter, options=_options(s.qos))
+            self.paho.subscribe(s.filter, options=_options(s.qos), properties=_sub_props(self._sub_ids[s.filter]))
         self.connected_since = self.clock.now()
         self.last_connected_mono = self.clock.monotonic()
         self._publish_status()
@@ -241,7 +254,7 @@ class FleetClient:
         self.connected.clear()
         self.last_disconnected_mono = self.clock.monotonic()
         with self._lock:
-            self._suback = None
+            self._suback = {}
         if self._stopping:
             if was:
                 log.info("disconnected from broker")
@@ -253,7 +266,12 @@ class FleetClient:
 
     def _on_message(self, client, userdata, msg) -> None:
         topic = msg.topic
-        subs = self._routes.get(topic)
+        ids = getattr(msg.properties, "SubscriptionIdentifier", None) if msg.properties else None
+        subs = None
+        if ids:  # this copy was sent for these subscriptions only
+            subs = tuple(s for i in ids for s in self._by_id.get(i, ()))
+        if subs is None:
+            subs = self._routes.get(topic)
         if subs is None:
             with self._lock:
                 subs = tuple(s for s in self._subs if paho.topic_matches_sub(s.filter, topic))
@@ -325,13 +343,16 @@ class FleetClient:
         if latest:
             qos = 0
         with self._lock:
-            self._subs.append(_Sub(topic_filter, qos, handler, latest))
+            sub = _Sub(topic_filter, qos, handler, latest)
+            self._subs.append(sub)
+            sub_id = self._sub_ids.setdefault(topic_filter, len(self._sub_ids) + 1)
+            self._by_id[sub_id] = self._by_id.get(sub_id, ()) + (sub,)
             self._routes.clear()
             live = self.connected.is_set()
             if live:
                 self._subscribed.add(topic_filter)
         if live:
-            self.paho.subscribe(topic_filter, options=_options(qos))
+            self.paho.subscribe(topic_filter, options=_options(qos), properties=_sub_props(sub_id))
 
     def publish(self, topic: str, payload: str | bytes, *, qos: int = 1, retain: bool = False,
                 expires: bool = False):
