@@ -26,6 +26,8 @@ class RelayConfig(RelayLimits):
     boot_state: OnOff = "on"  # applied before connecting to anything
     safe_state: OnOff = "on"  # what the appliance would be without circuitq
     description: str = ""
+    name: str | None = Field(None, max_length=80, description="what people call it, e.g. 'North water "
+                             "heater' (Home Assistant); default: the key, readable")
 
 
 class DrmRelayConfig(StrictModel):
@@ -47,6 +49,8 @@ class DrmOutputConfig(StrictModel):
     max_changes_per_hour: int = Field(12, ge=1)
     max_lease_s: float = Field(1800, gt=0)
     description: str = ""
+    name: str | None = Field(None, max_length=80, description="what people call it, e.g. 'Air "
+                             "conditioner' (Home Assistant); default: the key, readable")
 
     @model_validator(mode="after")
     def _modes(self):
