@@ -1,19 +1,32 @@
 """Rule 10: DRM modes for an AS/NZS 4755 output from solar production (dreadpi, improved).
 
 Steps are thresholds in watts, most restrictive first: below 400 W -> DRM2, below 700 W ->
-DRM3, else 0. Rising to a less restrictive step needs threshold + hysteresis; any change
-waits min_dwell_s after the last one. Stale, missing or invalid production -> stale_mode
-(DRM0, as dreadpi) at once. A `kind: drm` load that is not permitted by the queue adds its
-blocked_drm_mode; the more restrictive of the two wins.
+DRM3, else 0. Rising to a less restrictive step needs threshold + hysteresis. Stale, missing
+or invalid production -> stale_mode (DRM0, as dreadpi). A `kind: drm` load that is not
+permitted by the queue adds its blocked_drm_mode; the more restrictive of the two wins.
+
+One owner for each timing rule: the relay agent holds any mode change until the output has
+spent min_dwell_s in its mode and within max_changes_per_hour; that hold is the safety net.
+The scheduler plans with the same limits, counted from the change the relay agent reports
+(its `since`), and never asks for a change it knows would be held: until the output may
+change, its wish stays the mode the output asserts and its reason says when the next one
+comes. So the applied mode is always the current wish, never a previous one served late.
+A solar step change also waits the policy's own min_dwell_s (the longer of the two).
 """
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from circuitq.timefmt import clock_text
+
 from . import model as m
 
 # DRM1 stops the compressor, DRM2 caps it at 50 %, DRM3 at 75 %, 0 is normal.
 RESTRICTIVENESS = {0: 0, 3: 1, 2: 2, 1: 3}
+HOUR = timedelta(hours=1)
+# Asked this much after the relay agent's limit ends: its clock and ours (two processes,
+# maybe two hosts) and the message's trip must not turn the request into a hold.
+MARGIN = timedelta(seconds=1)
 
 
 def step_index(steps, w: float, current: int | None, hyst: float) -> int:
@@ -24,50 +37,74 @@ def step_index(steps, w: float, current: int | None, hyst: float) -> int:
     return max(current, sum(1 for s in steps if w >= s.below_w + hyst))
 
 
+def change_allowed_at(st: m.State, name: str, d: m.DrmRt, now: datetime, solar: bool):
+    """(when the output may change mode, why not before) or None if it may change now."""
+    out, dp = st.policy.cfg.drm_outputs[name], st.policy.sched.drm[name]
+    dwell_s = max(out.min_dwell_s, dp.min_dwell_s if solar else 0.0)
+    holds = []
+    # the output's last change as the relay agent reports it; before it reports, the last change
+    # we asked for (our first wish after a start may be no change at all)
+    last = max((t for t in (d.feedback_since, d.changed_at) if t is not None), default=None)
+    if last is not None and dwell_s > 0:
+        holds.append((last + timedelta(seconds=dwell_s) + MARGIN,
+                      f"the output stays in a mode at least {dwell_s:g} s"))
+    while d.changes and now - d.changes[0] >= HOUR:
+        d.changes.popleft()
+    n = out.max_changes_per_hour
+    if len(d.changes) >= n:
+        holds.append((d.changes[-n] + HOUR + MARGIN, f"{n} mode changes in the last hour (relay wear budget)"))
+    due = [h for h in holds if h[0] > now]
+    return max(due, key=lambda h: h[0]) if due else None
+
+
+def _want(st: m.State, name: str, dp, d: m.DrmRt, now: datetime):
+    """What the policy asks for now: (mode, code, text, next_change, step level or None)."""
+    w = st.solar_w
+    fresh = st.solar.fresh and not st.solar_invalid and w is not None
+    if d.override is not None:
+        return (d.override, "override", f"set to DRM{d.override} by a user until "
+                f"{clock_text(d.until, now, st.policy.tz)}", d.until, None)
+    if not fresh:
+        text = ("invalid production reading" if st.solar_invalid else "no fresh production data")
+        return dp.stale_mode, "fallback:stale", f"{text}: DRM{dp.stale_mode}", None, None
+    lvl = step_index(dp.steps, w, d.level, dp.hysteresis_w)
+    mode = dp.steps[lvl].mode if lvl < len(dp.steps) else 0
+    text = (f"production {w:.0f} W below {dp.steps[lvl].below_w:.0f} W" if lvl < len(dp.steps)
+            else f"production {w:.0f} W, not below {dp.steps[-1].below_w:.0f} W: normal operation")
+    return mode, f"solar:drm{mode}", text, None, lvl
+
+
 def evaluate(st: m.State, now: datetime, out: list, wake: list, commanding: bool) -> None:
     pol = st.policy
-    cals = pol.calendars
     for name, dp in pol.sched.drm.items():
         d = st.drm[name]
         if d.until is not None and now >= d.until:
             out.append(m.ActivityLine(f"drm {name}", f"override DRM{d.override} ended; automatic again"))
             d.override, d.until = None, None
             st.dirty = True
-        w = st.solar_w
-        fresh = st.solar.fresh and not st.solar_invalid and w is not None
-        if d.override is not None:
-            mode, code = d.override, "override"
-            text = f"set to DRM{d.override} by a user until {cals.hhmm(d.until, now)}"
-            nxt = d.until
-        elif not fresh:
-            mode, code, nxt = dp.stale_mode, "fallback:stale", None
-            text = ("invalid production reading" if st.solar_invalid else "no fresh production data") + \
-                f": DRM{dp.stale_mode}"
-            d.level = None
-        else:
-            lvl = step_index(dp.steps, w, d.level, dp.hysteresis_w)
-            nxt = None
-            if d.level is not None and lvl != d.level and d.since is not None \
-                    and now < d.since + timedelta(seconds=dp.min_dwell_s):
-                nxt = d.since + timedelta(seconds=dp.min_dwell_s)
-                wake.append(nxt)
-                lvl = d.level
-            d.level = lvl
-            mode = dp.steps[lvl].mode if lvl < len(dp.steps) else 0
-            code = f"solar:drm{mode}"
-            text = (f"production {w:.0f} W below {dp.steps[lvl].below_w:.0f} W" if lvl < len(dp.steps)
-                    else f"production {w:.0f} W: normal operation")
-            if nxt is not None:
-                text += f" (held until {cals.hhmm(nxt, now)}: minimum dwell)"
+        want, code, text, nxt, lvl = _want(st, name, dp, d, now)
         lname = pol.drm_loads.get(name)
         if lname is not None and d.override is None and st.loads[lname].permitted is False:
             blocked = pol.loads[lname].cfg.blocked_drm_mode
-            if RESTRICTIVENESS[blocked] > RESTRICTIVENESS[mode]:
-                mode, code, text = blocked, "queue:" + st.loads[lname].code, \
+            if RESTRICTIVENESS[blocked] > RESTRICTIVENESS[want]:
+                want, code, text = blocked, "queue:" + st.loads[lname].code, \
                     f"DRM{blocked}: {lname} {st.loads[lname].text}"
+        current = d.mode if d.mode is not None else d.feedback
+        mode = want
+        if current is not None and want != current and want != d.feedback:  # back to what is applied: free
+            hold = change_allowed_at(st, name, d, now, code.startswith("solar:"))
+            if hold is not None:
+                at, why = hold
+                mode, nxt = current, at
+                text = f"stays DRM{current} until {clock_text(at, now, pol.tz)} ({why}), then DRM{want}: {text}"
+                code = "holding:" + ("min_dwell" if "stays in a mode" in why else "max_changes")
+                wake.append(at)
+        if mode == want:
+            d.level = lvl
         if mode != d.mode:
             if d.mode is not None:
                 out.append(m.ActivityLine(f"drm {name}", f"DRM{d.mode} -> DRM{mode}: {text}"))
+                d.changed_at = now
             d.mode, d.since = mode, now
         d.code, d.text, d.next_change = code, text, nxt
         if commanding:
@@ -78,10 +115,21 @@ def evaluate(st: m.State, now: datetime, out: list, wake: list, commanding: bool
             wake.append(d.cmd_at + renew)
         if d.until is not None:
             wake.append(d.until)
-        sig = (d.mode, code, d.override, d.until, nxt, None if w is None else round(w / 50))
+        w = st.solar_w
+        sig = (d.mode, code, d.override, d.until, nxt, None if w is None else round(w / 50),
+               d.feedback, d.feedback_since, d.feedback_pending)
         if sig != d.published:
             d.published = sig
             out.append(m.PublishDrm(name, {
                 "mode": "override" if d.override is not None else "auto", "drm_mode": mode,
                 "reason": {"code": code, "text": text}, "production_w": w, "until": d.until,
-                "next_change": nxt, "since": d.since}))
+                "next_change": nxt, "since": d.since, "actual": actual(name, d)}))
+
+
+def actual(name: str, d: m.DrmRt) -> dict:
+    """The output as the relay agent reports it (DrmLoadState.actual)."""
+    pending = None
+    if d.feedback_pending is not None:
+        mode, pcode, ptext, at = d.feedback_pending
+        pending = {"state": str(mode), "reason": {"code": pcode, "text": ptext}, "eligible_at": at}
+    return {"output": name, "drm_mode": d.feedback, "since": d.feedback_since, "pending": pending}

@@ -148,7 +148,8 @@ def _publish(st, lp, lt: m.LoadRt, now: datetime, out: list) -> None:
     w = lt.power_w if st.curb.fresh else None
     # the reason's words too (who it queues behind), not its numbers (watts move every reading)
     sig = (lt.mode, lt.permitted, lt.running, lt.code, lt.text.translate(NO_DIGITS), lt.until,
-           lt.next_change, None if w is None else round(w / 50))
+           lt.next_change, None if w is None else round(w / 50),
+           lt.relay_level, lt.relay_since, lt.relay_pending)
     if sig == lt.published:
         return
     lt.published = sig
@@ -160,7 +161,20 @@ def _publish(st, lp, lt: m.LoadRt, now: datetime, out: list) -> None:
         "reason": {"code": lt.code, "text": lt.text}, "until": lt.until,
         "next_change": lt.next_change, "since": lt.since, "priority": lp.cfg.priority,
         "off_hours": off_h if lp.controllable else None,
-        "runtime_today_h": round(lt.runtime_s / 3600, 2) if lp.cfg.runtime else None}))
+        "runtime_today_h": round(lt.runtime_s / 3600, 2) if lp.cfg.runtime else None,
+        "actual": relay_actual(lp, lt)}))
+
+
+def relay_actual(lp, lt: m.LoadRt) -> dict | None:
+    """A relay load's relay as the relay agent reports it (LoadState.actual): the wish and
+    the hardware in one topic."""
+    if lp.kind != "relay":
+        return None
+    pending = None
+    if lt.relay_pending is not None:
+        state, code, text, at = lt.relay_pending
+        pending = {"state": state, "reason": {"code": code, "text": text}, "eligible_at": at}
+    return {"relay": lp.target, "level": lt.relay_level, "since": lt.relay_since, "pending": pending}
 
 
 def stale_alerts(st: m.State, now: datetime, out: list) -> None:

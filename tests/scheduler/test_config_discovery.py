@@ -46,6 +46,7 @@ def test_discovery_has_a_select_per_controllable_load_and_sensors_for_all():
     assert ("sensor", "kitchen_power") in by and ("binary_sensor", "dryer_running") in by
     drm = by[("select", "drm_aircon")]
     assert drm["options"] == ["auto", "0", "2", "3"] and drm["command_topic"] == "circuitq/drm/aircon/set"
-    assert all(p["availability_topic"] == "circuitq/scheduler/status" for p in by.values())
+    assert all(p["availability"] == [{"topic": "circuitq/scheduler/status"}] for p in by.values()
+               if p.get("command_topic"))
     assert len({p["unique_id"] for p in by.values()}) == len(by)
     assert all(n["discovery"] == "homeassistant" for n, _ in msgs)

@@ -37,7 +37,7 @@ def test_scheduler_service_states_overrides_discovery_and_restart(config_factory
     # Home Assistant discovery: a select wired to the load's /set, availability on our status
     sel = ha.on_topic(f"homeassistant/select/{BASE}/{WHN}_mode/config").json()
     assert sel["command_topic"] == load_set(WHN) and sel["options"] == ["auto", "on", "off"]
-    assert sel["availability_topic"] == STATUS and sel["state_topic"] == load_state(WHN)
+    assert sel["availability"] == [{"topic": STATUS}] and sel["state_topic"] == load_state(WHN)
     ha.on_topic(f"homeassistant/sensor/{BASE}/kitchen_power/config")
     ha.on_topic(f"homeassistant/select/{BASE}/drm_aircon/config")
 

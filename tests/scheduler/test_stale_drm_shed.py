@@ -106,7 +106,7 @@ def test_drm_hysteresis_dwell_and_stale_or_invalid_gives_drm0():
     sim.solar = 300  # a cloud right after a change: minimum dwell first
     sim.run(120)
     d = sim.st.drm["aircon"]
-    assert d.mode == 0 and "minimum dwell" in d.text
+    assert d.mode == 0 and d.code == "holding:min_dwell" and d.text.startswith("stays DRM0 until")
     sim.run(240)
     assert sim.st.drm["aircon"].mode == 2
     sim.event(m.Solar(None))  # invalid / negative production: DRM0 at once, no dwell
