@@ -15,4 +15,6 @@ SERVICES = (
     "relay_agent",
     "ecobee_agent",
     "notifier",
+    "recorder",
+    "web",
 )

@@ -15,6 +15,9 @@ from . import SERVICES
 from . import payloads as p
 
 USER = "user"  # the account for phones, MQTT Explorer and Node-RED
+# The recorder reads what it keeps (services/recorder); the page reads states and writes only
+# /set, like a phone on `user` (services/web).
+RECORDER, WEB = "recorder", "web"
 EVERYONE = SERVICES + (USER,)
 
 
@@ -99,45 +102,45 @@ HEARTBEAT = Topic(
     expires=True,
 )
 ERROR = Topic(
-    "error", "{base}/error", SERVICES, (USER,), 1, False, p.ErrorReport,
+    "error", "{base}/error", SERVICES, (USER, RECORDER, WEB), 1, False, p.ErrorReport,
     "A message a service could not use (bad JSON, out of range, retained command). "
     "The service keeps running and changes nothing.",
 )
 ALERT = Topic(
     "alert", "{base}/alert", ("scheduler", "curb_collector", "solar_collector", "ecobee_agent",
-                              "relay_agent", "notifier"),
-    ("notifier", USER), 1, False, p.Alert,
+                              "relay_agent", "notifier", RECORDER),
+    ("notifier", USER, RECORDER, WEB), 1, False, p.Alert,
     "Something a person should hear about; the notifier delivers it to Prowl/apprise.",
 )
 ACTIVITY = Topic(
-    "activity", "{base}/activity", ("scheduler", "relay_agent", "ecobee_agent"), (USER,), 1, False,
+    "activity", "{base}/activity", ("scheduler", "relay_agent", "ecobee_agent"), (USER, RECORDER, WEB), 1, False,
     p.Activity, "The activity log: one readable line per decision change or switch.",
 )
 
 RELAY_COMMAND = Topic(
-    "relay_command", "{base}/relay/{relay}/command", ("scheduler",), ("relay_agent",), 1, False,
+    "relay_command", "{base}/relay/{relay}/command", ("scheduler",), ("relay_agent", RECORDER), 1, False,
     p.RelayCommand,
     "Absolute relay state under a lease. Only the scheduler may publish; retained messages "
     "are refused by the relay agent.",
     '{"state": "on", "lease_s": 300, "id": "a1b2"}', leased=True,
 )
 RELAY_STATE = Topic(
-    "relay_state", "{base}/relay/{relay}/state", ("relay_agent",), ("scheduler", "notifier", USER),
+    "relay_state", "{base}/relay/{relay}/state", ("relay_agent",), ("scheduler", "notifier", USER, RECORDER, WEB),
     1, True, p.RelayState, "Relay level read back from the pin, with lease, pending hold and wear.",
     expires=True,
 )
 DRED_COMMAND = Topic(
-    "dred_command", "{base}/dred/{output}/command", ("scheduler",), ("relay_agent",), 1, False,
+    "dred_command", "{base}/dred/{output}/command", ("scheduler",), ("relay_agent", RECORDER), 1, False,
     p.DrmCommand, "AS/NZS 4755 DRM mode for a DRED output, under a lease.",
     '{"mode": 2, "lease_s": 300, "id": "c3d4"}', leased=True,
 )
 DRED_STATE = Topic(
-    "dred_state", "{base}/dred/{output}/state", ("relay_agent",), ("scheduler", USER), 1, True,
+    "dred_state", "{base}/dred/{output}/state", ("relay_agent",), ("scheduler", USER, RECORDER, WEB), 1, True,
     p.DrmState, "DRM mode asserted by the relay levels read back.", expires=True,
 )
 
 CURB_READING = Topic(
-    "curb_reading", "{base}/curb/reading", ("curb_collector",), ("scheduler", "notifier", USER),
+    "curb_reading", "{base}/curb/reading", ("curb_collector",), ("scheduler", "notifier", USER, RECORDER, WEB),
     1, True, p.CurbReading, "One Curb snapshot: every mapped circuit, totals, content timestamp.",
     latest=True,
 )
@@ -146,7 +149,7 @@ CURB_CIRCUIT = Topic(
     p.CircuitPower, "Watts of one circuit, for dashboards.", latest=True,
 )
 CURB_HEALTH = Topic(
-    "curb_health", "{base}/curb/health", ("curb_collector",), ("scheduler", "notifier", USER),
+    "curb_health", "{base}/curb/health", ("curb_collector",), ("scheduler", "notifier", USER, RECORDER, WEB),
     1, True, p.Health, "Whether the Curb API answers and its data is fresh.",
 )
 CURB_ENERGY = Topic(
@@ -157,16 +160,16 @@ CURB_ENERGY = Topic(
 )
 SOLAR_PRODUCTION = Topic(
     "solar_production", "{base}/solar/production", ("solar_collector",),
-    ("scheduler", "notifier", USER), 1, True, p.SolarReading,
+    ("scheduler", "notifier", USER, RECORDER, WEB), 1, True, p.SolarReading,
     "Solar production in watts with the source's own timestamp.", latest=True,
 )
 SOLAR_HEALTH = Topic(
-    "solar_health", "{base}/solar/health", ("solar_collector",), ("scheduler", "notifier", USER),
+    "solar_health", "{base}/solar/health", ("solar_collector",), ("scheduler", "notifier", USER, RECORDER, WEB),
     1, True, p.Health, "Health of the solar source in use (and which one).",
 )
 SOLAR_SOURCE_HEALTH = Topic(
     "solar_source_health", "{base}/solar/source/{source}/health", ("solar_collector",),
-    ("notifier", USER), 1, True, p.Health,
+    ("notifier", USER, RECORDER, WEB), 1, True, p.Health,
     "Health of each configured solar source (the fallbacks too), by source name.",
 )
 SOLAR_INPUT = Topic(
@@ -179,7 +182,7 @@ SOLAR_INPUT = Topic(
 )
 
 LOAD_SET = Topic(
-    "load_set", "{base}/load/{load}/set", (USER, "scheduler"), ("scheduler",), 1, False,
+    "load_set", "{base}/load/{load}/set", (USER, "scheduler", WEB), ("scheduler", RECORDER, WEB), 1, False,
     "text ON|OFF|AUTO, or OverrideSet JSON",
     "User override for a load: `ON`, `OFF`, `AUTO` (any case), `true`/`false`, `1`/`0`, "
     '`{"state": "ON"}` (zigbee2mqtt), `{"mode": "on", "minutes": 90}` or '
@@ -189,7 +192,7 @@ LOAD_SET = Topic(
     "ON",
 )
 LOAD_STATE = Topic(
-    "load_state", "{base}/load/{load}/state", ("scheduler",), ("notifier", USER), 1, True,
+    "load_state", "{base}/load/{load}/state", ("scheduler",), ("notifier", USER, RECORDER, WEB), 1, True,
     p.LoadState, "The scheduler's decision for a load (the wish: `permitted`), with a machine-readable "
     "reason, and under `actual` what its relay does (level read back, a held change and when it "
     "may happen), so one topic says both. "
@@ -198,35 +201,35 @@ LOAD_STATE = Topic(
     expires=True,
 )
 DRM_SET = Topic(
-    "drm_set", "{base}/drm/{drm}/set", (USER, "scheduler"), ("scheduler",), 1, False,
+    "drm_set", "{base}/drm/{drm}/set", (USER, "scheduler", WEB), ("scheduler", RECORDER, WEB), 1, False,
     "text AUTO|0|1|2|3, or OverrideSet JSON",
     'User override of a DRM output: `AUTO`, a mode number, `{"state": 2}`, '
     '`{"mode": 2, "minutes": 60}`, or `{"minutes": 60}` alone (the override length).',
     "2",
 )
 DRM_STATE = Topic(
-    "drm_state", "{base}/drm/{drm}/state", ("scheduler",), (USER,), 1, True, p.DrmLoadState,
+    "drm_state", "{base}/drm/{drm}/state", ("scheduler",), (USER, RECORDER, WEB), 1, True, p.DrmLoadState,
     "The DRM mode the scheduler wants and why, and under `actual` the mode the output asserts "
     "(with a held change, if any).", expires=True,
 )
 
 ECOBEE_SHED = Topic(
-    "ecobee_shed", "{base}/ecobee/{thermostat}/shed", ("scheduler",), ("ecobee_agent",), 1, False,
+    "ecobee_shed", "{base}/ecobee/{thermostat}/shed", ("scheduler",), ("ecobee_agent", RECORDER), 1, False,
     p.ShedRequest, "Shed request for a smart heat pump, under a lease; shed=false ends it.",
     '{"shed": true, "reason": "dryer running", "lease_s": 600, "id": "e5"}', leased=True,
 )
 ECOBEE_STATE = Topic(
-    "ecobee_state", "{base}/ecobee/{thermostat}/state", ("ecobee_agent",), ("scheduler", USER),
+    "ecobee_state", "{base}/ecobee/{thermostat}/state", ("ecobee_agent",), ("scheduler", USER, RECORDER, WEB),
     1, True, p.ThermostatState, "Thermostat reading, equipment running, current hold.",
 )
 
 PLAN = Topic(
-    "plan", "{base}/plan", ("scheduler",), (USER,), 1, True, p.Plan,
+    "plan", "{base}/plan", ("scheduler",), (USER, WEB), 1, True, p.Plan,
     "The planner's next hours: per planned load when it will run and why, the expected cost, "
     "and the prices and solar forecast it planned with. Re-made when the picture changes.",
 )
 TARIFF_PRICE = Topic(
-    "tariff_price", "{base}/tariff/price", (USER,), ("scheduler",), 1, True, p.PriceSeries,
+    "tariff_price", "{base}/tariff/price", (USER,), ("scheduler", RECORDER, WEB), 1, True, p.PriceSeries,
     "A dynamic price series (config `tariff.price_topic: true`), e.g. from Node-RED or Home "
     "Assistant. Retained so that a restarted scheduler has it; a new series replaces the old.",
     '{"points": [{"start": "2026-07-01T14:00:00-04:00", "import_per_kwh": 0.31}]}',
@@ -238,7 +241,7 @@ LOAD_TANK = Topic(
     '{"temp_c": 57.5}',
 )
 SOLAR_FORECAST = Topic(
-    "solar_forecast", "{base}/solar/forecast", ("solar_collector",), ("scheduler", USER), 1, True,
+    "solar_forecast", "{base}/solar/forecast", ("solar_collector",), ("scheduler", USER, WEB), 1, True,
     p.SolarForecast, "Production expected from a forecast service (Forecast.Solar or Open-Meteo).",
 )
 

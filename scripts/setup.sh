@@ -12,6 +12,10 @@ command -v mosquitto_pub >/dev/null 2>&1 || need+=(mosquitto-clients)
 command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
+# The page (services/web): its charting library comes from npm at build time, and its tests
+# drive Debian's Chromium (never a browser downloaded by a test tool).
+command -v npm >/dev/null 2>&1 || need+=(npm)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   sudo_=""; [ "$(id -u)" -eq 0 ] || sudo_="sudo"
   echo "setup: installing Debian packages: ${need[*]}"
@@ -30,5 +34,12 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -e '.[test]'
   touch "$stamp"
+fi
+# The page's front-end libraries, copied from npm into services/web/static/vendor: the page
+# loads nothing from a CDN (the Pi may be offline).
+web=services/web
+if [ ! -f $web/static/vendor/uPlot.iife.min.js ] || [ $web/package-lock.json -nt $web/static/vendor/uPlot.iife.min.js ]; then
+  npm ci --prefix $web --no-audit --no-fund --loglevel=error
+  npm run --prefix $web --silent build
 fi
 echo "setup: done (.venv ready; mosquitto $(/usr/sbin/mosquitto -h 2>/dev/null | head -1 | awk '{print $3}'))"

@@ -2,12 +2,13 @@
 
     python -m sim.demo [--port 1884] [--duration SECONDS] [--day-s 600]
 
-Starts Mosquitto from mosquitto/, fake Curb/Enphase/PVOutput/ecobee/Prowl clouds, the six
-services as processes (exactly as docker-compose runs them), and a simulated house whose
+Starts Mosquitto from mosquitto/, fake Curb/Enphase/PVOutput/ecobee/Prowl clouds, every
+service as a process (exactly as docker-compose runs them), and a simulated house whose
 appliances draw power when the relay agent's simulated relays let them. The sun runs a
 compressed day every --day-s seconds so DRM modes and the solar gate move while you watch.
 Prints the activity log as it happens and a status table every --table-s seconds.
-Override a load from another terminal with the mosquitto_pub line printed at start.
+Override a load from another terminal with the mosquitto_pub line printed at start, or on
+the page (http://127.0.0.1:8080/, --web-port; its login is printed at start).
 """
 from __future__ import annotations
 
@@ -22,8 +23,10 @@ from pathlib import Path
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
+from sim.broker import free_port
 from sim.fleet import ROOT, SimFleet
 from sim.house import House
+from sim.secrets import dev_web_login
 
 
 class Dashboard:
@@ -112,13 +115,15 @@ def main(argv=None) -> int:
     ap.add_argument("--day-s", type=float, default=600, help="seconds per simulated sun day")
     ap.add_argument("--table-s", type=float, default=20, help="status table every N seconds")
     ap.add_argument("--run-dir", type=Path, default=ROOT / "run" / "demo")
+    ap.add_argument("--web-port", type=int, default=8080, help="the page's port (0: any free port)")
     a = ap.parse_args(argv)
 
-    fleet = SimFleet(a.run_dir, port=a.port or None, echo_prowl=True)
+    web_port = a.web_port or free_port()
+    fleet = SimFleet(a.run_dir, port=a.port or None, echo_prowl=True, overrides={"web": {"port": web_port}})
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *x: stop.set())
     signal.signal(signal.SIGINT, lambda *x: stop.set())
-    print(f"circuitq demo: starting broker, fake clouds and six services in {a.run_dir} ...", flush=True)
+    print(f"circuitq demo: starting broker, fake clouds and {len(fleet.services)} services in {a.run_dir} ...", flush=True)
     fleet.start()
     house = House(a.run_dir / "gpio.json", fleet.cloud.curb, fleet.cloud.solar, fleet.cloud.ecobee,
                   day_s=a.day_s)
@@ -128,6 +133,8 @@ def main(argv=None) -> int:
           f"override from another terminal (or MQTT Explorer, user 'user'):\n"
           f"  mosquitto_pub -p {fleet.port} -u user -P '{pw}' -t circuitq/load/pool_pump/set -m OFF\n"
           f"  mosquitto_sub -p {fleet.port} -u user -P '{pw}' -t 'circuitq/#' -v\n", flush=True)
+    web_user, web_pw = dev_web_login(fleet.secrets_path)
+    print(f"the page: http://127.0.0.1:{web_port}/  (log in as {web_user} / {web_pw})\n", flush=True)
     started = time.monotonic()
     next_table = started + 5
     code = 0

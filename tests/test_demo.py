@@ -5,19 +5,21 @@ import subprocess
 import sys
 from pathlib import Path
 
+from circuitq import SERVICES
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_demo_runs_the_whole_fleet_and_stops_cleanly(tmp_path):
-    r = subprocess.run([sys.executable, "-m", "sim.demo", "--port", "0", "--duration", "25",
+    r = subprocess.run([sys.executable, "-m", "sim.demo", "--port", "0", "--web-port", "0", "--duration", "25",
                         "--table-s", "10", "--run-dir", str(tmp_path / "demo")],
                        cwd=ROOT, capture_output=True, text=True, timeout=180)
     out = r.stdout
     assert r.returncode == 0, out + r.stderr
     last_table = out.rsplit("load                 mode", 1)[-1]
     online = last_table.split("online: ", 1)[1].splitlines()[0]
-    assert online.split(", ") == sorted(["curb_collector", "ecobee_agent", "notifier", "relay_agent",
-                                         "scheduler", "solar_collector"])
+    assert online.split(", ") == sorted(SERVICES)
+    assert "the page: http://127.0.0.1:" in out and "(log in as household / " in out
     for load in ("water_heater_north", "water_heater_south", "pool_pump", "heat_pump_south"):
         assert f"\n{load} " in last_table, f"no state for {load}"
     assert "relays: " in last_table and "water_heater_north=" in last_table and "aircon=DRM" in last_table
