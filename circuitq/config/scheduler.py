@@ -148,6 +148,8 @@ class Comfort(StrictModel):
 class LoadConfig(StrictModel):
     kind: Literal["relay", "thermostat", "observed", "drm"] = "relay"
     description: str = ""
+    name: str | None = Field(None, max_length=80, description="what people call it, e.g. 'North water "
+                             "heater' (Home Assistant, texts); default: the key, readable")
     priority: int = Field(0, description="higher wins a slot")
     # While forced by a window or its runtime target, queue at this priority instead of going
     # to the top (a guarantee still goes to the top): a pool pump's runtime need not shed the
@@ -237,7 +239,9 @@ class PlannerConfig(StrictModel):
     enabled: bool = True
     slot_min: int = Field(15, ge=5, le=60, description="plan resolution (min)")
     horizon_h: float = Field(36, ge=12, le=72, description="how far ahead the plan looks")
-    replan_min: float = Field(15, gt=0, description="re-plan at least this often")
+    replan_min: float = Field(60, gt=0, description="re-plan at least this often; sooner when a tank, "
+                              "a runtime or the sky strays from the plan, or prices, a forecast or an "
+                              "override arrive")
     hot_water_margin: float = Field(1.3, ge=1, le=3, description="plan for the learned use x this")
     start_cost: float = Field(0.02, ge=0, description="price of one more start (currency): "
                               "fewer, longer runs spare relays and compressors")
@@ -284,6 +288,15 @@ def cross_check(cfg) -> None:
                 need(cond.load, f"{at}.block_when.{i}.load", cfg.loads, "load")
         if lc.kind == "relay":
             need(lc.relay or lname, f"{at}.relay", cfg.relays, "relay")
+        planned = cfg.scheduler.planner.enabled and (
+            (lc.kind == "relay" and (lc.hot_water or lc.runtime)) or (lc.kind == "thermostat" and lc.comfort))
+        if planned and lc.solar:
+            errs.append(f"{at}.solar: the planner follows the sun itself for a load with a contract "
+                        f"(hot_water, runtime, comfort); remove `solar`, or set scheduler.planner.enabled: false")
+        if lc.hot_water and lc.kind != "relay":
+            errs.append(f"{at}.hot_water: only a `kind: relay` load heats water")
+        if lc.comfort and lc.kind != "thermostat":
+            errs.append(f"{at}.comfort: only a `kind: thermostat` load has a comfort band")
         if lc.kind == "drm":
             need(lc.output, f"{at}.output", cfg.drm_outputs, "DRM output")
     for name, pol in cfg.scheduler.drm.items():

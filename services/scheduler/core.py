@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from . import drm, outputs, sensing
+from . import drm, outputs, planner, sensing
 from . import model as m
 from .policy import LoadPolicy, new_state  # noqa: F401  (re-exported for callers)
 from .queue import allocate
@@ -26,6 +26,9 @@ APPLY = {
     m.RelayFeedback: sensing.on_relay,
     m.ThermostatFeedback: sensing.on_thermostat,
     m.DrmFeedback: sensing.on_drm_feedback,
+    m.PriceSeries: sensing.on_prices,
+    m.SolarForecast: sensing.on_forecast,
+    m.TankTemp: sensing.on_tank_temp,
     m.Tick: lambda st, now, ev, out: None,
 }
 
@@ -56,6 +59,8 @@ def apply_override(st: m.State, now: datetime, ev: m.Override, out: list) -> Non
         lt = st.loads[ev.name]
         lt.mode, lt.until = ev.mode, (None if ev.mode == "auto" else ev.until)
         out.append(m.ActivityLine(ev.name, f"{ev.source} set {ev.mode.upper()}{when}"))
+        if st.planner is not None:
+            st.planner.replan = True  # the user's hours are taken out of (or put into) the plan
     st.dirty = True
 
 
@@ -87,6 +92,9 @@ def classify(st: m.State, lp: LoadPolicy, lt: m.LoadRt, now: datetime, curb_ok: 
         v = rule(st, lp, lt, now)
         if v is not None:
             return ("blocked",) + v
+    v = st.planner.decisions.get(lp.name) if st.planner is not None and curb_ok else None
+    if v is not None and v.kind == "run":  # the plan's run, queued by priority like any other
+        return ("eligible", v.code, v.text, v.until)
     return ("eligible",)
 
 
@@ -111,6 +119,7 @@ def evaluate(st: m.State, now: datetime, out: list) -> None:
             lt.mode, lt.until = "auto", None
             st.dirty = True
     sensing.update_running(st, now, wake)
+    planner.update(st, now, wake, out)
 
     # start-up: decide once the retained readings are in (or the grace is over), so that a
     # first command is not contradicted milliseconds later by a reading still in flight

@@ -30,6 +30,7 @@ class Reading:
     ts: datetime
     stale: bool = False
     production_w: float | None = None  # used as the solar reading if data.solar_from_curb
+    consumption_w: float | None = None  # the whole house (Curb mains), for the planner's surplus
 
 
 @dataclass(slots=True)
@@ -62,12 +63,16 @@ class AgentOnline:
 class RelayFeedback:
     relay: str
     level: str
+    since: datetime | None = None  # when the relay agent last switched it
+    pending: tuple | None = None  # a held change: (state, code, text, eligible_at)
 
 
 @dataclass(slots=True)
 class DrmFeedback:
     output: str
     mode: int
+    since: datetime | None = None  # when the relay agent last changed the mode
+    pending: tuple | None = None  # a held change: (mode, code, text, eligible_at)
 
 
 @dataclass(slots=True)
@@ -77,6 +82,24 @@ class ThermostatFeedback:
     connected: bool = True
     shed: bool = False
     indoor_c: float | None = None  # the room's temperature, as the thermostat reports it
+
+
+@dataclass(slots=True)
+class PriceSeries:
+    """A dynamic price series arrived (already validated): [(start, end, import, export)]."""
+    points: list
+
+
+@dataclass(slots=True)
+class SolarForecast:
+    """A forecast service's production ahead: [(start, end, watts)]."""
+    points: list
+
+
+@dataclass(slots=True)
+class TankTemp:
+    load: str
+    temp_c: float
 
 
 @dataclass(slots=True)
@@ -141,6 +164,11 @@ class AlertMsg:
 
 
 @dataclass(slots=True)
+class PublishPlan:
+    plan: dict  # circuitq/plan payload fields
+
+
+@dataclass(slots=True)
 class Persist:
     """Overrides or guarantee clocks changed: the service writes state_dir atomically."""
 
@@ -162,6 +190,8 @@ class LoadRt:
     indoor_c: float | None = None  # thermostat loads: the room temperature last reported
     indoor_at: datetime | None = None
     relay_level: str | None = None
+    relay_since: datetime | None = None  # the relay agent's own account (load state `actual`)
+    relay_pending: tuple | None = None
     permitted: bool | None = None  # None until the first decision
     permitted_since: datetime | None = None
     by_override: bool = False  # permitted by a user's ON (no policy min_on hold afterwards)
@@ -205,7 +235,11 @@ class DrmRt:
     mode: int | None = None  # the mode the policy currently wants
     level: int | None = None  # threshold step index (0 = most restrictive)
     since: datetime | None = None
-    feedback: int | None = None
+    feedback: int | None = None  # the mode the output asserts (relay agent), and since when
+    feedback_since: datetime | None = None
+    feedback_pending: tuple | None = None
+    changes: deque = field(default_factory=deque)  # mode changes the output made in the last hour
+    changed_at: datetime | None = None  # when our wish last moved from one mode to another
     code: str = ""
     text: str = ""
     next_change: datetime | None = None
@@ -240,6 +274,8 @@ class State:
     circuits: dict[str, float] = field(default_factory=dict)  # latest watts, incl. briefly missing
     circuit_seen: dict[str, datetime] = field(default_factory=dict)  # circuit -> last reading with it
     solar_w: float | None = None
+    consumption_w: float | None = None  # whole house, last reading (None: not measured)
+    planner: Any = None  # planner.state.PlannerState when any load has a contract
     solar_samples: deque = field(default_factory=deque)  # (ts, w) for the rolling average
     solar_sum: float = 0.0
     solar_invalid: bool = False

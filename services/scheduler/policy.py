@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from circuitq.config import CircuitqConfig
+from circuitq.tariff import from_config as tariff_from_config
 from circuitq.config.scheduler import LoadConfig
 
 from .calendars import Calendars
@@ -45,6 +46,7 @@ class Policy:
         self.site = cfg.site
         self.tz = cfg.site.tz
         self.calendars = Calendars(s.calendars, self.tz, cfg.site.country, cfg.site.subdivision)
+        self.tariff = tariff_from_config(cfg)  # None: no tariff section (the planner counts kWh)
         self.settle = timedelta(seconds=s.settle_s)
         self.grace = timedelta(seconds=s.startup_grace_s)
         d = s.data
@@ -75,8 +77,15 @@ class Policy:
                 min_off=timedelta(seconds=max(lc.min_off_s, hard_off)),
                 lease_s=lease, renew=timedelta(seconds=lease / 3), max_starts_per_hour=starts)
         from .rules import applicable
+        self.planned = set()  # loads the planner schedules (a contract, the planner on)
+        if s.planner.enabled:
+            for lp in self.loads.values():
+                c = lp.cfg
+                if (c.hot_water and lp.kind == "relay") or (c.runtime and lp.kind == "relay") \
+                        or (c.comfort and lp.kind == "thermostat"):
+                    self.planned.add(lp.name)
         for lp in self.loads.values():
-            lp.force_rules, lp.block_rules, lp.window_rules = applicable(lp.cfg)
+            lp.force_rules, lp.block_rules, lp.window_rules = applicable(lp.cfg, lp.name in self.planned)
             lc = lp.cfg
             lp.calendars = tuple(sorted(set(lc.block) | set(lc.only) | set(lc.force)
                                         | {g.window for g in (lc.solar, lc.runtime) if g}))
@@ -115,6 +124,8 @@ def new_state(cfg: CircuitqConfig, now: datetime) -> State:
     pol = Policy(cfg)
     st = State(policy=pol, loads={n: LoadRt() for n in pol.loads}, drm={n: DrmRt() for n in cfg.scheduler.drm})
     st.boot_at = now
+    from .planner import new_planner
+    st.planner = new_planner(pol)
     for lt in st.loads.values():
         lt.last_on = now  # unknown history: assume the load was available until boot
         lt.since = now

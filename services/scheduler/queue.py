@@ -146,6 +146,9 @@ def allocate(st: m.State, now: datetime, wants: dict, curb_ok: bool) -> dict[str
                     else f"permitted (priority {lp.cfg.priority})")
             if forced:
                 grant(name, forced[1], forced[2], forced[3])
+            elif len(wants.get(name, ())) > 1:  # the plan's run: its own reason and end
+                w = wants[name]
+                grant(name, w[1], w[2], w[3])
             else:
                 grant(name, "permitted" if curb_ok else "fallback:windows", text, None)
             take(name)

@@ -73,7 +73,17 @@ def force_runtime(st: m.State, lp: LoadPolicy, lt: m.LoadRt, now: datetime) -> V
             f"(target {rt.hours:g} h a day)", None)
 
 
+def force_plan(st: m.State, lp: LoadPolicy, lt: m.LoadRt, now: datetime) -> Verdict:
+    """The planner's hard needs: a tank at its reserve, a day's hours that no longer fit,
+    a room at the edge of its band."""
+    v = st.planner.decisions.get(lp.name) if st.planner is not None else None
+    if v is not None and v.kind == "need":
+        return (v.code, v.text, v.until)
+    return None
+
+
 FORCE_RULES = (force_guarantee, force_window, force_runtime)
+PLANNED_FORCE_RULES = (force_guarantee, force_window, force_plan)
 
 
 # ------------------------------------------------------------------ block rules
@@ -167,9 +177,18 @@ def _circuits_on(lp: LoadPolicy, lt: m.LoadRt, now: datetime, i: int, cond, tota
     return level
 
 
+def block_plan(st: m.State, lp: LoadPolicy, lt: m.LoadRt, now: datetime) -> Verdict:
+    """The planner says not now: the next planned run is cheaper (or today's hours are done)."""
+    v = st.planner.decisions.get(lp.name) if st.planner is not None else None
+    if v is not None and v.kind == "wait":
+        return (v.code, v.text, v.until)
+    return None
+
+
 # Data-driven rules are skipped while Curb data is stale (the load's `stale` behaviour).
 BLOCK_RULES = (block_only, block_window, block_solar, block_conditions)
 WINDOW_RULES = (block_only, block_window)
+PLANNED_BLOCK_RULES = (block_only, block_window, block_plan, block_conditions)
 
 
 # Which config key makes each rule relevant: a load only evaluates the rules it uses.
@@ -177,7 +196,12 @@ NEEDS = {force_guarantee: "max_off_h", force_window: "force", force_runtime: "ru
          block_only: "only", block_window: "block", block_solar: "solar", block_conditions: "block_when"}
 
 
-def applicable(cfg) -> tuple[tuple, tuple, tuple]:
+def applicable(cfg, planned: bool = False) -> tuple[tuple, tuple, tuple]:
+    """The rules a load uses. A planned load (a contract, the planner on) has the plan in
+    place of the solar gate and the runtime rule; its user constraints (block, only, force,
+    block_when, max_off_h) still apply and win."""
     def pick(rules):
-        return tuple(r for r in rules if getattr(cfg, NEEDS[r]))
+        return tuple(r for r in rules if r in (force_plan, block_plan) or getattr(cfg, NEEDS[r]))
+    if planned:
+        return pick(PLANNED_FORCE_RULES), pick(PLANNED_BLOCK_RULES), pick(WINDOW_RULES)
     return pick(FORCE_RULES), pick(BLOCK_RULES), pick(WINDOW_RULES)

@@ -30,6 +30,8 @@ def on_reading(st: m.State, now: datetime, ev: m.Reading, out: list) -> None:
         w = st.circuits.get(circuit)
         for n in names:
             st.loads[n].power_w = w
+    if ev.consumption_w is not None and math.isfinite(ev.consumption_w):
+        st.consumption_w = ev.consumption_w
     if pol.solar_from_curb and ev.production_w is not None:
         on_solar(st, now, m.Solar(ev.production_w, ev.ts, ev.stale), out)
 
@@ -87,7 +89,8 @@ def on_agent_online(st: m.State, now: datetime, ev: m.AgentOnline, out: list) ->
 def on_relay(st: m.State, now: datetime, ev: m.RelayFeedback, out: list) -> None:
     for lp in st.policy.loads.values():
         if lp.kind == "relay" and lp.target == ev.relay:
-            st.loads[lp.name].relay_level = ev.level
+            lt = st.loads[lp.name]
+            lt.relay_level, lt.relay_since, lt.relay_pending = ev.level, ev.since, ev.pending
 
 
 def on_thermostat(st: m.State, now: datetime, ev: m.ThermostatFeedback, out: list) -> None:
@@ -99,9 +102,36 @@ def on_thermostat(st: m.State, now: datetime, ev: m.ThermostatFeedback, out: lis
                 lt.indoor_c, lt.indoor_at = ev.indoor_c, now
 
 
+def on_prices(st: m.State, now: datetime, ev: m.PriceSeries, out: list) -> None:
+    from circuitq.tariff import SeriesPoint
+    if st.policy.tariff is None:
+        return
+    st.policy.tariff.set_series([SeriesPoint(*p) for p in ev.points])
+    if st.planner is not None:
+        st.planner.replan = True
+
+
+def on_forecast(st: m.State, now: datetime, ev: m.SolarForecast, out: list) -> None:
+    if st.planner is not None:
+        st.planner.forecast = sorted(ev.points)
+        st.planner.replan = True
+
+
+def on_tank_temp(st: m.State, now: datetime, ev: m.TankTemp, out: list) -> None:
+    ps = st.planner
+    if ps is None or ev.load not in ps.tanks:
+        return
+    hw = st.policy.loads[ev.load].cfg.hot_water
+    ps.tanks[ev.load].sensor(now, ev.temp_c, hw.setpoint_c, hw.inlet_c)
+
+
 def on_drm_feedback(st: m.State, now: datetime, ev: m.DrmFeedback, out: list) -> None:
-    if ev.output in st.drm:
-        st.drm[ev.output].feedback = ev.mode
+    d = st.drm.get(ev.output)
+    if d is None:
+        return
+    if d.feedback is not None and ev.mode != d.feedback and ev.since is not None:
+        d.changes.append(ev.since)  # the output's change budget, counted as the relay agent does
+    d.feedback, d.feedback_since, d.feedback_pending = ev.mode, ev.since, ev.pending
 
 
 # ------------------------------------------------------------------ freshness

@@ -64,6 +64,7 @@ class SchedulerService:
         sub(t.ECOBEE_STATE.filter(self.base), self._typed(p.ThermostatState, self._thermostat))
         sub(t.LOAD_SET.filter(self.base), lambda tp, pl, r: self._set("load", t.LOAD_SET, tp, pl, r))
         sub(t.DRM_SET.filter(self.base), lambda tp, pl, r: self._set("drm", t.DRM_SET, tp, pl, r))
+        sub(discovery.birth_topic(self.cfg), discovery.birth_handler(self.client, self.cfg, self.log))
         self.client.on_connect_hooks.append(self._on_connect)
         self._connected_once = False
 
@@ -80,11 +81,7 @@ class SchedulerService:
         if not self._connected_once:  # the start-up grace counts from the first connection,
             self._connected_once = True  # when retained readings can start to arrive
             self.state.boot_at = self.clock.now()
-        for names, payload in discovery.messages(self.cfg):
-            if self.cfg.scheduler.ha_discovery:
-                self.client.publish_entry(t.HA_DISCOVERY, payload, **names)
-            else:  # turned off: an empty retained config removes the entity from Home Assistant
-                self.client.publish(t.HA_DISCOVERY.topic("", **names), b"", qos=1, retain=True)
+        discovery.publish(self.client, self.cfg)  # turned off: empty configs remove the entities
         for lt in self.state.loads.values():  # retained states again after a broker restart
             lt.published = None
         for d in self.state.drm.values():
@@ -195,10 +192,12 @@ class SchedulerService:
             self.decide(m.AgentOnline(t.STATUS.match(self.base, topic)["service"]))
 
     def _relay(self, topic: str, r: p.RelayState) -> None:
-        self.decide(m.RelayFeedback(t.RELAY_STATE.match(self.base, topic)["relay"], r.level))
+        self.decide(m.RelayFeedback(t.RELAY_STATE.match(self.base, topic)["relay"], r.level, r.since,
+                                    _held(r.pending)))
 
     def _dred(self, topic: str, d: p.DrmState) -> None:
-        self.decide(m.DrmFeedback(t.DRED_STATE.match(self.base, topic)["output"], d.mode))
+        self.decide(m.DrmFeedback(t.DRED_STATE.match(self.base, topic)["output"], d.mode, d.since,
+                                  _held(d.pending)))
 
     def _thermostat(self, topic: str, s: p.ThermostatState) -> None:
         name = t.ECOBEE_STATE.match(self.base, topic)["thermostat"]
@@ -237,6 +236,13 @@ class SchedulerService:
         if running is None:
             return None
         return m.Override(req.target, req.name, running, now + timedelta(minutes=req.minutes))
+
+
+def _held(pending: p.Pending | None) -> tuple | None:
+    """A change the relay agent holds back, as the core keeps it: (state, code, text, when)."""
+    if pending is None:
+        return None
+    return (pending.state, pending.reason.code, pending.reason.text, pending.eligible_at)
 
 
 def build(ctx: ServiceContext) -> SchedulerService:

@@ -20,11 +20,14 @@ def config(loads: dict, scheduler: dict | None = None, site: dict | None = None,
     data = {
         "site": {"timezone": "UTC", "country": "US", **(site or {})},
         "relays": {n: {"pin": p, "min_on_s": 0, "min_off_s": 0} for n, p in RELAYS.items()},
-        "scheduler": {"settle_s": 120, "startup_grace_s": 0, **(scheduler or {})},
+        # the rule engine alone unless a test asks for the planner (tests/planner/)
+        "scheduler": {"settle_s": 120, "startup_grace_s": 0, "planner": {"enabled": False},
+                      **(scheduler or {})},
         "loads": loads,
     }
     if drm is not None:
-        data["drm_outputs"] = {"aircon": {"relays": {"drm2": {"pin": 17}, "drm3": {"pin": 27}}}}
+        data["drm_outputs"] = {"aircon": {"relays": {"drm2": {"pin": 17}, "drm3": {"pin": 27}},
+                                          "min_dwell_s": 0, "max_changes_per_hour": 1000}}
         data["scheduler"]["drm"] = {"aircon": drm}
     return CircuitqConfig.model_validate(copy.deepcopy(data))
 

@@ -1,0 +1,209 @@
+"""The cheapest schedule for each planned load over the next slots: greedy, pure Python.
+
+Every slot has an import price, an export credit, a forecast solar surplus (kWh the house
+would otherwise export) and a number of free big-load places (max_running minus the
+observed loads expected to run). Loads take energy slot by slot; a kWh taken inside the
+surplus costs the export credit it no longer earns, beyond it the import price.
+
+Tanks are storage with a floor: walking forward, the first slot where the tank's heat would
+fall below its reserve is covered from the cheapest earlier slot that still has element
+capacity and room in the tank (the tank cannot hold more than full in any slot between).
+Ties go to the latest slot (less standby loss, more left to learn). This is the classic
+greedy for a single store with linear costs; tests compare it with HiGHS on the same
+instances. Runtime loads (a pool pump) take their day's hours in the cheapest slots of their
+window, preferring to extend a run over starting a new one.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+EPS = 1e-6
+
+
+@dataclass(slots=True)
+class Grid:
+    """The shared resources of one plan, consumed as loads are placed."""
+    dt_h: list[float]  # slot lengths (h)
+    imp: list[float]  # import price (currency/kWh)
+    exp: list[float]  # export credit (currency/kWh)
+    surplus: list[float]  # forecast solar surplus left (kWh)
+    free: list[int]  # big-load places left
+
+    n: int = 0
+
+    def __post_init__(self):
+        self.n = len(self.dt_h)
+
+    def unit_cost(self, i: int) -> float:
+        """Price of the next kWh in slot i."""
+        return self.exp[i] if self.surplus[i] > 0.02 else self.imp[i]
+
+    def take(self, i: int, kwh: float) -> float:
+        """Use kwh in slot i; returns its cost."""
+        s = min(self.surplus[i], kwh)
+        self.surplus[i] -= s
+        return s * self.exp[i] + (kwh - s) * self.imp[i]
+
+
+@dataclass(slots=True)
+class TankPlan:
+    heat: list[float]  # kWh the element delivers per slot
+    level: list[float]  # tank heat after each slot (kWh from the cold inlet)
+    cost: float = 0.0
+    short_at: int | None = None  # first slot whose reserve could not be met by any earlier slot
+
+
+def plan_tank(g: Grid, start_kwh: float, full_kwh: float, reserve_kwh: float, element_kw: float,
+              use: list[float], allowed: list[bool], start_cost: float,
+              must: list[bool] | None = None) -> TankPlan:
+    """Heat per slot so that the tank never falls below reserve_kwh.
+    `use`: predicted heat use per slot (kWh); `allowed`: slots it may heat in; `must`: slots
+    it heats whatever (a forced window), taken first."""
+    n = g.n
+    heat = [0.0] * n
+    cap = [element_kw * g.dt_h[i] if allowed[i] else 0.0 for i in range(n)]
+    level = []
+    e = start_kwh
+    for u in use:
+        e -= u
+        level.append(e)
+    plan = TankPlan(heat, level)
+    if must:
+        for i in range(n):
+            if must[i] and cap[i] > 0:
+                _add(g, plan, i, min(cap[i], full_kwh - _peak(level, i, n - 1)), full_kwh, occupy=True)
+    i = 0
+    while i < n:
+        if level[i] >= reserve_kwh - 0.01:
+            i += 1
+            continue
+        short = reserve_kwh - level[i]
+        j = _cheapest_before(g, heat, level, cap, i, full_kwh, short, start_cost)
+        if j < 0:
+            if plan.short_at is None:
+                plan.short_at = i
+            i += 1  # nothing earlier can help: the caller acts on short_at (heat now)
+            continue
+        # cover the shortfalls after i too, up to the first slot that could heat more cheaply
+        # than j (those later needs are that slot's to meet): one pick per run, not per slot
+        cj = g.unit_cost(j)
+        k = i
+        while k + 1 < n:
+            k1 = k + 1
+            if cap[k1] - heat[k1] > 0.01 and g.unit_cost(k1) < cj - EPS:
+                break
+            if reserve_kwh - level[k1] > short:
+                short = reserve_kwh - level[k1]
+            k = k1
+        amt = min(short, cap[j] - heat[j], full_kwh - _peak(level, j, k))
+        if g.surplus[j] > 0.02:  # price the solar part apart: take it first, whole
+            amt = min(amt, g.surplus[j])
+        _add(g, plan, j, max(amt, 0.01), full_kwh, occupy=heat[j] <= EPS)
+    return plan
+
+
+def _peak(level: list[float], a: int, b: int) -> float:
+    return max(level[a:b + 1])
+
+
+def _cheapest_before(g: Grid, heat: list[float], level: list[float], cap: list[float], i: int,
+                     full: float, short: float, start_cost: float) -> int:
+    """The cheapest slot at or before i that can still add heat reaching slot i (-1: none).
+    Walks backwards keeping the running maximum of the tank between j and i: once the tank
+    is (nearly) full somewhere in between, heat added earlier would not reach slot i."""
+    surplus, exp, imp, free = g.surplus, g.exp, g.imp, g.free
+    n = len(heat)
+    best, best_cost = -1, float("inf")
+    peak = level[i]
+    lim = full - 0.01
+    for j in range(i, -1, -1):
+        lv = level[j]
+        if lv > peak:
+            peak = lv
+            if peak >= lim:
+                break
+        hj = heat[j]
+        if cap[j] - hj <= 0.01:
+            continue
+        c = exp[j] if surplus[j] > 0.02 else imp[j]
+        if hj <= EPS:
+            if free[j] <= 0:
+                continue
+            if start_cost and not ((j > 0 and heat[j - 1] > EPS) or (j + 1 < n and heat[j + 1] > EPS)):
+                c += start_cost / max(min(cap[j], short), 0.1)  # a new run pays for its start
+        if c < best_cost - EPS:
+            best, best_cost = j, c
+    return best
+
+
+def _add(g: Grid, plan: TankPlan, j: int, amt: float, full: float, occupy: bool) -> None:
+    if amt <= EPS:
+        return
+    plan.heat[j] += amt
+    plan.cost += g.take(j, amt)
+    if occupy:
+        g.free[j] -= 1
+    lv = plan.level
+    for k in range(j, len(lv)):  # a tank cannot hold more than full: the rest is not taken
+        v = lv[k] + amt
+        lv[k] = full if v > full else v
+
+
+def fill_from_surplus(g: Grid, plan: TankPlan, full_kwh: float, element_kw: float,
+                      allowed: list[bool], worth_below: float) -> None:
+    """Store solar that would otherwise be exported for less than `worth_below` per kWh
+    (what the heat would cost to buy later), as far as the tank has room ahead."""
+    n = g.n
+    for j in range(n):
+        if not allowed[j] or g.surplus[j] <= 0.05 or g.exp[j] >= worth_below:
+            continue
+        room = full_kwh - _peak(plan.level, j, n - 1)
+        amt = min(g.surplus[j], element_kw * g.dt_h[j] - plan.heat[j], room)
+        if amt > 0.05 and (plan.heat[j] > EPS or g.free[j] > 0):
+            _add(g, plan, j, amt, full_kwh, occupy=plan.heat[j] <= EPS)
+
+
+@dataclass(slots=True)
+class RunPlan:
+    on: list[bool]
+    cost: float = 0.0
+    short_h: float = 0.0  # hours of need no slot of the window could take
+
+
+def plan_runtime(g: Grid, need_h: list[tuple[list[int], float]], kw: float, start_cost: float,
+                 must: list[bool] | None = None) -> RunPlan:
+    """need_h: per day, (slots of its window still ahead, hours it must run in them).
+    Picks the cheapest slots, a slot next to a chosen one counting `start_cost` less."""
+    on = [False] * g.n
+    plan = RunPlan(on)
+    if must:
+        for i in range(g.n):
+            if must[i]:
+                on[i] = True
+                plan.cost += g.take(i, kw * g.dt_h[i])
+                g.free[i] -= 1
+    for window, hours in need_h:
+        got = sum(g.dt_h[i] for i in window if on[i])
+        cost = {}
+        for i in window:  # a kWh's price in each slot of the window (surplus first)
+            kwh = kw * g.dt_h[i]
+            sur = min(g.surplus[i], kwh)
+            cost[i] = sur * g.exp[i] + (kwh - sur) * g.imp[i]
+        while got < hours - 0.01:
+            best, best_c = -1, float("inf")
+            for i in window:
+                if on[i] or g.free[i] <= 0:
+                    continue
+                c = cost[i]
+                if not ((i > 0 and on[i - 1]) or (i + 1 < g.n and on[i + 1])):
+                    c += start_cost
+                if c < best_c - 1e-9:
+                    best, best_c = i, c
+            if best < 0:
+                plan.short_h += hours - got
+                break
+            on[best] = True
+            plan.cost += g.take(best, kw * g.dt_h[best])
+            g.free[best] -= 1
+            got += g.dt_h[best]
+    return plan

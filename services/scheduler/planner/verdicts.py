@@ -1,0 +1,165 @@
+"""From the plan to what each planned load does now, with its reason code and the numbers.
+
+Codes (docs/planner.md):
+  needed:hot_water  the tank is estimated at its reserve: heat now, whatever the price
+  needed:runtime    the day's hours no longer fit in what is left of the window
+  needed:comfort    the room is at the edge of its band: the shed ends
+  planned:solar     running on forecast or measured solar surplus
+  planned:cheap     running in one of the cheapest slots before the need
+  planned:wait      not now: the next planned run and why
+  planned:done      today's hours are done (a runtime load)
+  planned:shed      a thermostat held off: the same work is cheaper later
+  planned:run       a thermostat left alone: no cheaper hour within the room's coast time
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from .comfort import decide_shed
+
+LIVE_SOLAR_SHARE = 0.6  # heat on measured surplus once it covers this share of the element
+LIVE_SOLAR_MIN_KWH = 0.5  # ... and the tank is at least this short
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    kind: str  # need | run | wait
+    code: str
+    text: str
+    until: datetime | None = None
+
+
+def verdicts(ps, st, now: datetime) -> dict[str, Verdict]:
+    plan = ps.plan
+    out = {}
+    cur = plan.slot_at(now)
+    if cur is None:
+        cur = 0
+    for name in ps.tanks:
+        out[name] = _tank(ps, st, name, plan, cur, now)
+    for name in ps.runtime:
+        out[name] = _runtime(st, name, plan, cur, now)
+    for name in ps.zones:
+        out[name] = _zone(ps, st, name, plan, cur, now)
+    return out
+
+
+def _hhmm(st, t: datetime | None, now: datetime) -> str:
+    return st.policy.calendars.hhmm(t, now)
+
+
+def _price(plan, i: int, cur: str) -> str:
+    return f"{plan.imp[i]:.3f} {cur}/kWh"
+
+
+def _tank(ps, st, name, plan, cur: int, now: datetime) -> Verdict:
+    tank = ps.tanks[name]
+    lt = st.loads[name]
+    hw = st.policy.loads[name].cfg.hot_water
+    full, deficit = tank.full_kwh, tank.deficit_kwh
+    reserve = hw.reserve * full
+    state = f"tank about {deficit:.1f} of {full:.1f} kWh short"
+    currency = st.policy.tariff.currency if st.policy.tariff else ""
+    if full - deficit <= reserve:
+        return Verdict("need", "needed:hot_water", f"{state}: at its {hw.reserve:.0%} reserve, heating now")
+    s = plan.loads[name]
+    if s.on[cur]:
+        end = _run_end(plan, name, cur)
+        if plan.from_solar(name, cur):
+            return Verdict("run", "planned:solar", f"heating on solar ({plan.solar_w[cur]:.0f} W forecast) "
+                           f"until {_hhmm(st, end, now)}; {state}", end)
+        return Verdict("run", "planned:cheap", f"heating at {_price(plan, cur, currency)}, the cheapest before "
+                       f"it is needed, until {_hhmm(st, end, now)}; {state}", end)
+    live = _live_surplus(st)
+    running_live = ps.solar_run.get(name, False)
+    need_share = LIVE_SOLAR_SHARE * (0.6 if running_live else 1.0)  # hysteresis once started
+    if (live is not None and live >= need_share * tank.element_w and deficit >= LIVE_SOLAR_MIN_KWH
+            and plan.exp[cur] < min(plan.imp)):
+        ps.solar_run[name] = True
+        return Verdict("run", "planned:solar", f"heating on measured solar surplus ({live:.0f} W); {state}")
+    ps.solar_run[name] = False
+    nxt = plan.next_on(name, cur + 1)
+    if nxt is None:
+        return Verdict("wait", "planned:wait", f"no heating needed in the next {st.policy.sched.planner.horizon_h:g} h; "
+                       f"{state}", None)
+    why = "on solar" if plan.from_solar(name, nxt) else f"at {_price(plan, nxt, currency)}"
+    return Verdict("wait", "planned:wait", f"next heating {_hhmm(st, plan.starts[nxt], now)} {why}; {state}, "
+                   f"keeps at least {reserve:.1f} kWh until then", plan.starts[nxt])
+
+
+def _run_end(plan, name: str, i: int) -> datetime:
+    on = plan.loads[name].on
+    while i + 1 < len(on) and on[i + 1]:
+        i += 1
+    return plan.ends[i]
+
+
+def _live_surplus(st) -> float | None:
+    """Watts the house is exporting now (production above consumption), if measured."""
+    if not (st.solar.fresh and st.curb.fresh) or st.solar_w is None or st.consumption_w is None:
+        return None
+    planned = sum(st.loads[n].power_w or 0.0 for n in st.planner.tanks)
+    return st.solar_w - (st.consumption_w - planned)
+
+
+def _runtime(st, name, plan, cur: int, now: datetime) -> Verdict:
+    pol = st.policy
+    lp, lt = pol.loads[name], st.loads[name]
+    rt = lp.cfg.runtime
+    cals = pol.calendars
+    today = now.astimezone(pol.tz).date()
+    done_h = lt.runtime_s / 3600 if lt.runtime_day == today else 0.0
+    currency = pol.tariff.currency if pol.tariff else ""
+    if done_h >= rt.hours - 1e-3:
+        nxt = plan.next_on(name, cur)
+        return Verdict("wait", "planned:done", f"ran {done_h:.1f} h today, its {rt.hours:g} h; next run "
+                       f"{_hhmm(st, plan.starts[nxt] if nxt is not None else None, now)}",
+                       plan.starts[nxt] if nxt is not None else cals.day_end(now))
+    inside, end = cals.status(rt.window, now)
+    if inside:
+        end = min(end or cals.day_end(now), cals.day_end(now))
+        left_h = ((end - now).total_seconds() - cals.overlap_s(lp.cfg.block, now, end)) / 3600
+        need_h = rt.hours - done_h
+        if need_h >= left_h - rt.margin_min / 60:
+            return Verdict("need", "needed:runtime", f"needs {need_h:.1f} h more before {_hhmm(st, end, now)}, "
+                           f"{left_h:.1f} h left (target {rt.hours:g} h a day)")
+    s = plan.loads[name]
+    if s.on[cur]:
+        end = _run_end(plan, name, cur)
+        how = "on solar" if plan.from_solar(name, cur) else f"at {_price(plan, cur, currency)}"
+        code = "planned:solar" if plan.from_solar(name, cur) else "planned:cheap"
+        return Verdict("run", code, f"running {how} until {_hhmm(st, end, now)}; {done_h:.1f} of "
+                       f"{rt.hours:g} h done today", end)
+    nxt = plan.next_on(name, cur + 1)
+    when = plan.starts[nxt] if nxt is not None else None
+    return Verdict("wait", "planned:wait", f"next run {_hhmm(st, when, now)}; {done_h:.1f} of {rt.hours:g} h "
+                   f"done today", when)
+
+
+def _zone(ps, st, name, plan, cur: int, now: datetime) -> Verdict:
+    pol = st.policy
+    lp, lt = pol.loads[name], st.loads[name]
+    zone = ps.zones[name]
+    released = zone.released_at is not None and now - zone.released_at < timedelta(minutes=lp.cfg.guarantee_min)
+    if released:
+        until = zone.released_at + timedelta(minutes=lp.cfg.guarantee_min)
+        return Verdict("run", "needed:comfort", f"room recovering after a shed until {_hhmm(st, until, now)}",
+                       until)
+
+    def cheapest_within(hours: float):
+        end = now + timedelta(hours=hours)
+        best = min((i for i in range(cur, len(plan.starts)) if plan.starts[i] < end),
+                   key=lambda i: plan.imp[i], default=cur)
+        return plan.imp[best], _hhmm(st, plan.starts[best], now)
+
+    kind, text = decide_shed(zone, lp.cfg.comfort, now, lt.indoor_c, lt.indoor_at, plan.imp[cur],
+                             cheapest_within, lt.permitted is False)
+    if kind == "need":
+        if lt.permitted is False:
+            zone.released_at = now
+        return Verdict("need", "needed:comfort", text,
+                       now + timedelta(minutes=lp.cfg.guarantee_min))
+    if kind == "shed":
+        return Verdict("wait", "planned:shed", text, plan.ends[cur])
+    return Verdict("run", "planned:run", text, plan.ends[cur])
