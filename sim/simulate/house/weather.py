@@ -115,7 +115,7 @@ def _weather(name, source, lat, lon, alt, offset, index, ghi, dni, dhi, temp, wi
     std = timezone(timedelta(hours=offset))
     local = pd.DatetimeIndex(index).tz_convert(std) if index.tz is not None else index.tz_localize(std)
     start = local - pd.Timedelta(hours=1)
-    hoy = ((start.dayofyear - 1) * 24 + start.hour).to_numpy() % HOURS
+    hoy = ((start.day_of_year - 1) * 24 + start.hour).to_numpy() % HOURS
     out = {}
     for key, col in (("ghi", ghi), ("dni", dni), ("dhi", dhi), ("temp_air", temp), ("wind", wind)):
         arr = np.full(HOURS, np.nan)
@@ -135,7 +135,7 @@ def minute_weather(w: Weather, t0: datetime, n: int, seed: int, step_min: int = 
     times = pd.date_range(t0, periods=n, freq=f"{step_min}min", tz=timezone.utc)
     mid = times + pd.Timedelta(seconds=30 * step_min)  # the sun at the middle of each step
     std = mid.tz_convert(timezone(timedelta(hours=w.std_offset_h)))
-    hoy = (((std.dayofyear - 1) * 24 + std.hour).to_numpy()) % HOURS
+    hoy = (((std.day_of_year - 1) * 24 + std.hour).to_numpy()) % HOURS
     loc = pvlib.location.Location(w.latitude, w.longitude, altitude=w.altitude_m)
     sp = loc.get_solarposition(mid)
     cs = loc.get_clearsky(mid, model="ineichen", solar_position=sp)
@@ -154,7 +154,7 @@ def minute_weather(w: Weather, t0: datetime, n: int, seed: int, step_min: int = 
     # a cloud edge may lift the beam a little above clear sky (enhancement), never far above
     dni = np.minimum(spread(w.dni, clear_dni) * _flicker(w, uniq, inv, cnt, n, seed, step_min), 1.2 * clear_dni)
     ghi = np.maximum(ghi, 0.0)
-    t_hours = (std - std.normalize()).total_seconds().to_numpy() / 3600 + (std.dayofyear.to_numpy() - 1) * 24
+    t_hours = (std - std.normalize()).total_seconds().to_numpy() / 3600 + (std.day_of_year.to_numpy() - 1) * 24
     at = np.arange(HOURS + 1.0)  # temp_air[i] is at the end of hour i, i.e. at hour i + 1
     temp = np.interp(t_hours % HOURS, at, np.concatenate([w.temp_air[-1:], w.temp_air]))
     wind = np.interp(t_hours % HOURS, at, np.concatenate([w.wind[-1:], w.wind]))
