@@ -7,7 +7,6 @@ published. Then the /set is published as it was sent, with the MQTT 5 user prope
 """
 from __future__ import annotations
 
-import asyncio
 from datetime import date, datetime, timedelta
 
 from starlette.concurrency import run_in_threadpool

@@ -121,14 +121,27 @@ class Tokens:
     def __init__(self, path: Path):
         self.path = path
         self.lock = threading.Lock()
-        self.items: dict[str, dict] = read_json(path, {}) or {}
+        self.items: dict[str, dict] = {}
+        self._mtime: float | None = None
+        self._reload()
+
+    def _reload(self) -> None:
+        """Read the file again if it changed (`python -m services.web token` adds to it)."""
+        try:
+            mtime = self.path.stat().st_mtime
+        except FileNotFoundError:
+            mtime = None
+        if mtime != self._mtime:
+            self.items, self._mtime = read_json(self.path, {}) or {}, mtime
 
     def _save(self) -> None:
         write_json_atomic(self.path, self.items, what="the API tokens")
+        self._mtime = self.path.stat().st_mtime
 
     def create(self, name: str, user: str, now: datetime) -> str:
         tid, secret = secrets.token_hex(4), secrets.token_urlsafe(32)
         with self.lock:
+            self._reload()
             self.items[tid] = {"name": name, "user": user, "hash": _sha(secret), "created": now.isoformat(),
                                "last_used": None}
             self._save()
@@ -139,6 +152,7 @@ class Tokens:
             return None
         tid, secret = token[len(TOKEN_PREFIX):].split("_", 1)
         with self.lock:
+            self._reload()
             t = self.items.get(tid)
             if t is None or not hmac.compare_digest(t["hash"], _sha(secret)) or t["user"] not in users:
                 return None
@@ -147,11 +161,13 @@ class Tokens:
 
     def listing(self) -> list[dict]:
         with self.lock:
+            self._reload()
             return [{"id": k, **{f: v[f] for f in ("name", "user", "created", "last_used")}}
                     for k, v in sorted(self.items.items(), key=lambda kv: kv[1]["created"])]
 
     def revoke(self, tid: str) -> bool:
         with self.lock:
+            self._reload()
             if self.items.pop(tid, None) is None:
                 return False
             self._save()

@@ -23,7 +23,7 @@ def service_health(name: str, status, beat: dict | None, now: datetime) -> dict:
     expires = _t((beat or {}).get("expires")) if isinstance(beat, dict) else None
     since = _t((beat or {}).get("connected_since")) if isinstance(beat, dict) else None
     if status == "online" and (expires is None or expires > now):
-        state, text = "ok", "online" + (f" since {since.isoformat()}" if since else "")
+        state, text = "ok", "online"
     elif status == "online":
         state, text = "stale", f"says online, but its last heartbeat expired at {expires.isoformat()}"
     elif status == "offline":
@@ -33,6 +33,7 @@ def service_health(name: str, status, beat: dict | None, now: datetime) -> dict:
     problems = list((beat or {}).get("not_persisted", {}).values()) if isinstance(beat, dict) else []
     return {"name": name, "kind": "service", "state": "error" if problems and state == "ok" else state,
             "text": text + ("; cannot save: " + "; ".join(problems) if problems else ""),
+            "since": since.isoformat() if since and state == "ok" else None,
             "pid": (beat or {}).get("pid") if isinstance(beat, dict) else None}
 
 

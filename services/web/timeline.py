@@ -77,6 +77,15 @@ def _load_from_calendars(name: str, lc, cals: Calendars, a: datetime, b: datetim
     if lc.runtime is not None:
         add("runtime", calendar_spans(cals, [lc.runtime.window], a, b), lc.runtime.window)
         words.append(f"needs {lc.runtime.hours:g} h a day in {lc.runtime.window}")
+    if lc.hot_water is not None:
+        hw = lc.hot_water
+        words.append(f"the planner picks its hours (no plan yet); it always keeps {hw.reserve:.0%} of its "
+                     f"{hw.tank_l:g} L tank hot")
+    if lc.comfort is not None:
+        c = lc.comfort
+        band = (f"{c.min_f:g} and {c.max_f:g} °F" if c.min_f is not None and c.max_f is not None
+                else f"{c.min_c:.1f} and {c.max_c:.1f} °C")
+        words.append(f"shed only while the room stays between {band}")
     if lc.kind == "thermostat":
         words.append(f"shed while a bigger load runs, at most {lc.max_off_h:g} h at a time")
     if lc.kind == "drm":

@@ -34,7 +34,7 @@ async function api(path, opts = {}) {
 function fmt(iso, opts) {
   if (!iso) return "";
   const d = typeof iso === "number" ? new Date(iso * 1000) : new Date(iso);
-  return new Intl.DateTimeFormat(undefined, Object.assign({ timeZone: S.tz, hour12: false }, opts)).format(d);
+  return new Intl.DateTimeFormat(undefined, Object.assign({ timeZone: S.tz, hourCycle: "h23" }, opts)).format(d);
 }
 const hhmm = (iso) => fmt(iso, { hour: "2-digit", minute: "2-digit" });
 function when(iso) {
@@ -199,8 +199,14 @@ function renderTimeline() {
     ? `planned ${when(tl.plan_made)}${tl.plan_cost !== null && tl.plan_cost !== undefined ? ", expected " + money(tl.plan_cost, tl.currency) : ""}`
     : "from the calendars (no plan yet)";
   const axis = el("div", { class: "tl-axis" });
-  for (let t = a; t <= b; t += 3 * 3600e3) axis.append(el("span", { text: hhmm(new Date(t).toISOString()), style: null }));
-  [...axis.children].forEach((s, i) => { s.style.left = `${Math.min(96, Math.max(3, (i * 3 * 3600e3 / span) * 100))}%`; });
+  const step = ($("timeline").clientWidth < 560 ? 6 : 3) * 3600e3;
+  for (let t = Math.ceil(a / 3600e3) * 3600e3; t < b; t += 3600e3) {
+    const hour = Number(fmt(t / 1000, { hour: "2-digit" }));
+    if (hour % (step / 3600e3) !== 0) continue;
+    const tick = el("span", { text: hhmm(t / 1000) });
+    tick.style.left = `${Math.min(95, Math.max(4, ((t - a) / span) * 100))}%`;
+    axis.append(tick);
+  }
   const rows = [axis];
   const nowPct = pct(tl.now);
   for (const load of tl.loads) {
@@ -217,9 +223,11 @@ function renderTimeline() {
       track, el("div", { class: "tl-text", text: load.text })));
   }
   $("timeline").replaceChildren(...rows);
+  const kinds = new Set(tl.loads.flatMap((l) => l.spans.map((s) => s.kind)));
+  const names = { run: ["forced", "planned run"], blocked: ["blocked", "blocked"], forced: ["forced", "forced on"],
+                  solar: ["solar", "may run on solar"], runtime: ["runtime", "daily runtime window"] };
   $("timeline-legend").replaceChildren(
-    ...(tl.source === "plan" ? [["forced", "planned run"]] : [["blocked", "blocked"], ["forced", "forced on"], ["solar", "on solar"], ["runtime", "daily runtime window"]])
-      .map(([c, t]) => el("span", {}, el("i", { class: c }), t)),
+    ...Object.keys(names).filter((k) => kinds.has(k)).map((k) => el("span", {}, el("i", { class: names[k][0] }), names[k][1])),
     el("span", {}, el("i", { class: "price" }), "import price"), el("span", {}, el("i", { class: "solar" }), "solar forecast"));
   renderPriceChart(tl, a / 1000, b / 1000);
 }
@@ -238,13 +246,19 @@ function renderPriceChart(tl, a, b) {
   const stepAt = (pts, key) => x.map((t) => { let v = null; for (const p of pts) if (Date.parse(p.start) / 1000 <= t) v = p[key]; return v; });
   const opts = {
     width: chartWidth("price-chart"), height: 110, tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), S.tz || "UTC"),
-    padding: [6, 0, 0, 0], cursor: { y: false }, legend: { live: true },
+    padding: [6, 0, 0, 0], cursor: { y: false }, legend: { show: false },
     scales: { x: { time: true, min: a, max: b }, price: { auto: true }, W: { auto: true, range: (u, mn, mx) => [0, Math.max(mx, 1)] } },
     axes: [{ show: false }, { scale: "price", show: false }, { scale: "W", show: false }],
     series: [{}, { label: `import ${tl.currency || ""}/kWh`, scale: "price", stroke: "#6d28d9", width: 2, paths: uPlot.paths.stepped({ align: 1 }), value: (u, v) => (v === null ? "–" : v.toFixed(3)) },
              { label: "solar W", scale: "W", stroke: "#f5b400", fill: "rgba(245,180,0,.25)", width: 1, value: (u, v) => (v === null ? "–" : Math.round(v)) }],
   };
-  S.charts.price = new uPlot(opts, [x, stepAt(tl.prices, "import_per_kwh"), stepAt(tl.solar, "w")], box);
+  const price = stepAt(tl.prices, "import_per_kwh"), solar = stepAt(tl.solar, "w");
+  S.charts.price = new uPlot(opts, [x, price, solar], box);
+  const ps = price.filter((v) => v !== null), ws = solar.filter((v) => v !== null);
+  const note = [];
+  if (ps.length) note.push(`import ${Math.min(...ps).toFixed(2)}–${Math.max(...ps).toFixed(2)} ${tl.currency || ""}/kWh`);
+  if (ws.length) note.push(`solar forecast up to ${watts(Math.max(...ws))}`);
+  box.append(el("p", { class: "chart-note", text: note.join(" · ") }));
 }
 
 // ------------------------------------------------------------------ history
@@ -284,7 +298,7 @@ function renderDay(d) {
   $("day-tiles").replaceChildren(...tiles);
   const loads = Object.entries(s.loads).sort((p, q) => q[1].kwh - p[1].kwh);
   const top = Math.max(0.001, ...loads.map(([, v]) => v.kwh));
-  $("day-loads").replaceChildren(...loads.map(([n, v]) => {
+  $("day-loads").replaceChildren(el("div", { class: "caption", text: "energy per load (green: circuitq switches it)" }), ...loads.map(([n, v]) => {
     const bar = el("div", { class: "bar" }, el("i")); bar.firstChild.style.width = `${(v.kwh / top) * 100}%`;
     return el("div", { class: `bar-row ${v.controlled ? "controlled" : ""}`, "data-load": n },
       el("span", { text: title(n) }), bar,
@@ -303,7 +317,7 @@ function renderDayChart(d) {
   const kw = (arr) => arr.map((w) => (w === null ? null : w / 1000));
   S.charts.day = new uPlot({
     width: chartWidth("day-chart"), height: 190, tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), S.tz || "UTC"),
-    scales: { x: { time: true } }, axes: [{}, { label: "kW", size: 44 }],
+    scales: { x: { time: true } }, axes: [{ values: (u, splits) => splits.map((v) => hhmm(v)) }, { label: "kW", size: 44 }],
     series: [{}, { label: "house kW", stroke: "#2563eb", width: 2, value: (u, v) => (v === null ? "–" : v.toFixed(2)) },
              { label: "solar kW", stroke: "#f5b400", fill: "rgba(245,180,0,.2)", width: 1, value: (u, v) => (v === null ? "–" : v.toFixed(2)) }],
   }, [x, kw(d.series.consumption_w), kw(d.series.production_w)], box);
@@ -339,7 +353,8 @@ async function loadHealth() {
   const r = await api("/api/health");
   if (!r.ok) return;
   $("health-list").replaceChildren(...r.body.services.map((s) => el("li", { "data-name": s.name },
-    el("span", { class: `dot ${s.state}`, title: s.state }), el("span", { class: "name", text: s.name }), el("span", { class: "muted", text: s.text }))));
+    el("span", { class: `dot ${s.state}`, title: s.state }), el("span", { class: "name", text: s.name }),
+    el("span", { class: "muted", text: s.since ? `${s.text} since ${when(s.since)}` : s.text }))));
 }
 
 async function loadTokens() {
