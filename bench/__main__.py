@@ -7,7 +7,8 @@ import sys
 import time
 from pathlib import Path
 
-BENCHES = ["bench.broker_latency", "bench.scheduler_core", "bench.relay_latency", "bench.footprint"]
+BENCHES = ["bench.broker_latency", "bench.scheduler_core", "bench.relay_latency", "bench.footprint",
+           "bench.simulate"]
 
 
 def main() -> int:
