@@ -109,19 +109,14 @@ def check_state_dir(path: Path | str, needs: str = "saved state") -> Path:
     return path
 
 
-def write_json_atomic(path: Path | str, data: Any, *, private: bool = True, what: str | None = None,
-                      durable: bool = True) -> None:
+def write_json_atomic(path: Path | str, data: Any, *, private: bool = True, what: str | None = None) -> None:
     """Write `data` as JSON, atomically and durably. `what`: what the file keeps, in words,
-    for the alert when it cannot be written (default: the file's name).
-
-    durable=False skips the fsyncs (milliseconds on an SD card): the new file is in place at
-    once and survives a kill -9 (the page cache is the kernel's, not the process's); only a
-    power cut before the `sync(path)` that must follow can lose it. Hot paths write first,
-    publish, then sync."""
+    for the alert when it cannot be written (default: the file's name). Milliseconds on an
+    SD card: reaction paths publish first and write right after."""
     path = Path(path)
     what = what or f"the saved state in {path.name}"
     try:
-        _write(path, data, private, durable)
+        _write(path, data, private)
     except OSError as exc:
         MONITOR.record(path, what, _why(exc))
         raise
@@ -129,41 +124,20 @@ def write_json_atomic(path: Path | str, data: Any, *, private: bool = True, what
         MONITOR.record(path, what, None)
 
 
-def sync(path: Path | str, what: str | None = None) -> None:
-    """Make a `durable=False` write durable: fsync the file, then its directory (the rename)."""
-    path = Path(path)
-    try:
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        _sync_dir(path)
-    except OSError as exc:
-        MONITOR.record(path, what or f"the saved state in {path.name}", _why(exc))
-        raise
-
-
-def _write(path: Path, data: Any, private: bool, durable: bool = True) -> None:
+def _write(path: Path, data: Any, private: bool) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # 0600
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(data, fh, indent=1)
-            if durable:
-                fh.flush()
-                os.fsync(fh.fileno())
+            fh.flush()
+            os.fsync(fh.fileno())
         os.chmod(tmp, 0o600 if private else 0o644)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    if durable:
-        _sync_dir(path)
-
-
-def _sync_dir(path: Path) -> None:
     dfd = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(dfd)

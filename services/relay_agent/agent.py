@@ -14,7 +14,7 @@ from circuitq import topics
 from circuitq.config import ConfigError
 from circuitq.payloads import Alert
 from circuitq.service import ServiceContext
-from circuitq.state import check_state_dir, sync
+from circuitq.state import check_state_dir
 
 from . import store
 from .core import CommandError, Now
@@ -36,9 +36,9 @@ STATE_TOPICS = {"relay": (topics.RELAY_STATE, "relay"), "drm": (topics.DRED_STAT
 # its lease, forever; the back-off keeps a pin something else drives from chattering at 1 Hz.
 RETRY_S = 1.0
 RETRY_MAX_S = 60.0
-# The state file is made durable (fsync) this long after the switch was published (seconds;
-# default 0: right after). Only for the crash-window test (store.py says what it may lose).
-SYNC_DELAY_S = float(os.environ.get("CIRCUITQ_RELAY_SYNC_DELAY_S") or 0)
+# The state file is written this long after the switch was published (seconds; default 0:
+# right after). Only for the crash-window test (store.py says what a crash there loses).
+PERSIST_DELAY_S = float(os.environ.get("CIRCUITQ_RELAY_PERSIST_DELAY_S") or 0)
 
 
 def build(ctx: ServiceContext) -> "RelayAgent":
@@ -70,7 +70,7 @@ class RelayAgent:
                  keepalive: Keepalive | None = None):
         self.ctx, self.hw, self.instance_lock = ctx, hw, lock
         self.keepalive = keepalive or Keepalive(None, 0, env={})
-        self.sync_due = None  # the coalesced fsync of the state file, when one is pending
+        self.save_due = None  # the coalesced write of the state file, when one is pending
         self.ra = ctx.cfg.relay_agent
         self.client, self.loop, self.log = ctx.client, ctx.loop, ctx.log
         self.lock = threading.RLock()
@@ -180,14 +180,12 @@ class RelayAgent:
 
     # ---------------------------------------------------------------- applying decisions
     def _apply(self, switches, persist: bool = False) -> None:
-        """Write the pins for the fleet's switches, the state file (no fsync), publish the
-        read-back, re-arm the timer, then fsync (coalesced: store.py says what a crash loses)."""
+        """Write the pins for the fleet's switches, publish the read-back, re-arm the timer,
+        then persist (coalesced, off the reaction path: store.py says what a crash loses)."""
         try:
             now = self.ctx.clock.now()
             for kind, sw in switches:
                 self._write(kind, sw.name, sw.new)
-            if switches or persist:
-                self._save(durable=False)
             self._reassert()
             self._publish_states()
             for kind, sw in switches:
@@ -195,16 +193,14 @@ class RelayAgent:
                 self._send(topics.ACTIVITY, activity(kind, sw, now))
         finally:  # whatever failed above, the next lease end / eligible_at must still fire
             self._reschedule()
-            if (switches or persist) and self.sync_due is None:
-                # one fsync for everything decided until the loop gets to it
-                self.sync_due = self.loop.call_later(SYNC_DELAY_S, self._sync)
+            if (switches or persist) and self.save_due is None:
+                # one write for everything decided until the loop gets to it
+                self.save_due = self.loop.call_later(PERSIST_DELAY_S, self._save_now)
 
-    def _sync(self) -> None:
-        self.sync_due = None
-        try:
-            sync(self.store_path, store.WHAT)
-        except OSError:  # logged and alerted by circuitq.state (MONITOR -> FleetClient)
-            pass
+    def _save_now(self) -> None:
+        self.save_due = None
+        with self.lock:
+            self._save()
 
     def _write(self, kind: str, name: str, value) -> bool:
         try:
@@ -255,10 +251,10 @@ class RelayAgent:
         # A timer at the next lease end / eligible_at, not polling; +1 ms so `now` is past it.
         self.timer = None if deadline is None else self.loop.call_at(deadline + 0.001, self._on_timer)
 
-    def _save(self, durable: bool = True) -> None:
+    def _save(self) -> None:
         try:
             now = self.now()
-            store.save(self.store_path, self.fleet.wear(now), now, self.boot_id, durable)
+            store.save(self.store_path, self.fleet.wear(now), now, self.boot_id)
         except OSError:  # logged and alerted by circuitq.state (MONITOR -> FleetClient)
             pass
 

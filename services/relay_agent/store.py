@@ -2,16 +2,16 @@
 written atomically (tmp + fsync + os.replace) so a power cut never corrupts the counts.
 Songle SRD relays are good for ~100,000 operations: the count is the budget's odometer.
 
-The read-back never waits for the disk: the new file is put in place BEFORE the state is
-published, without fsync (~0.1 ms; it survives a kill -9, the page cache is the kernel's),
-and made durable (fsync of file and directory, milliseconds on an SD card) right AFTER the
-publish, coalesced: a burst of commands costs one fsync. The crash window: a power cut
-between the publish and the fsync can lose that one switch or lease renewal, nothing older
-(the file is the old or the new version; one a file system tore is set aside as `.bad`).
-After such a loss the file shows the level before it, or the previous lease (which ends
-sooner): the restart rule (core.py) either finds the lease lapsed and goes to the safe state
-under the hold rules, or keeps the level until the older lease ends. The one start that was
-not saved is missing from the starts-per-hour budget.
+The read-back never waits for the disk (a write with its fsyncs takes milliseconds on an SD
+card, more than everything else a command costs): the file is written right AFTER the state
+is published, coalesced, so a burst of commands costs one write. The crash window: a kill -9
+or a power cut between the publish and the write loses that one switch or lease renewal,
+nothing older (the file is the old or the new version, never half). The file then shows the
+level before it, or the previous lease (which ends sooner): the restart rule (core.py) either
+finds the lease lapsed and goes to the safe state under the hold rules, or keeps the level
+until the older lease ends. The one start that was not saved is missing from the
+starts-per-hour budget, and a relay switched off in that window may be switched on again at
+the restart (the scheduler's next command puts it right).
 
 Times are saved as wall time plus one anchor (boot id, monotonic and wall time at the save).
 A Pi without an RTC boots with a stale clock that NTP later steps by hours; restarted within
@@ -111,7 +111,7 @@ def load(path: Path, now: Now | None = None, boot_id: str | None = None) -> dict
 
 
 def save(path: Path, wear: dict[str, dict[str, Wear]], now: Now | None = None,
-         boot_id: str | None = None, durable: bool = True) -> None:
+         boot_id: str | None = None) -> None:
     """`now` must be the one `wear` was computed with (its wall times come from its mono)."""
     anchor = None if now is None or boot_id is None else {
         "boot_id": boot_id, "mono": now.mono, "wall": now.wall.isoformat()}
@@ -123,4 +123,4 @@ def save(path: Path, wear: dict[str, dict[str, Wear]], now: Now | None = None,
                       "lease_until": w.lease_until.isoformat() if w.lease_until else None}
                for name, w in outputs.items()}
         for kind, outputs in wear.items()}}
-    write_json_atomic(path, data, private=False, what=WHAT, durable=durable)  # not secret
+    write_json_atomic(path, data, private=False, what=WHAT)  # wear counts are not secret

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 from circuitq import payloads as p
 from circuitq import topics as t
 from circuitq.service import ServiceContext
-from circuitq.state import check_state_dir, sync
+from circuitq.state import check_state_dir
 
 from . import discovery, sensing, store
 from . import model as m
@@ -40,7 +40,7 @@ class SchedulerService:
         self.state = new_state(self.cfg, now)
         check_state_dir(self.cfg.state_dir, store.WHAT)  # exit 2 naming the path, not a traceback
         self.path = ctx.state_path(self.cfg.scheduler.state_file)
-        self._dirty = False  # written, not yet fsynced
+        self._dirty = False  # a Persist waits until the decision's messages are out
         for note in store.load(self.path, self.state, now):
             self.log.info("restart: %s", note)
         self.lengths = OverrideLengths(ctx.state_path(LENGTHS_FILE))
@@ -98,22 +98,15 @@ class SchedulerService:
             # error on circuitq/error); the relay agent's leases cover the meantime.
             self._arm(RETRY_S)
             raise
-        if any(isinstance(c, m.Persist) for c in cmds):
-            # In place before the commands go out (a kill -9 loses no override), fsynced after
-            # them: the relays never wait for the disk, only a power cut could lose this one.
-            self._dirty = self._save(now, durable=False)
         for c in cmds:
             try:
                 self._exec(c, now)
             except Exception as exc:  # one command failing must not stop the others
                 self.log.exception("could not carry out %s", c)
                 self.client.report_own_error(repr(c), f"{type(exc).__name__}: {exc}")
-        if self._dirty:
-            self._dirty = False
-            try:
-                sync(self.path, store.WHAT)
-            except OSError:  # logged and alerted by circuitq.state (MONITOR -> FleetClient)
-                pass
+        if self._dirty:  # right after the commands: the relays never wait for the disk (a
+            self._dirty = False  # kill -9 in between loses this one save: docs/scheduler.md)
+            self._save(now)
         self._arm(None if st.next_wake is None else (st.next_wake - now).total_seconds())
 
     def _arm(self, delay_s: float | None) -> None:
@@ -148,14 +141,13 @@ class SchedulerService:
             pub(t.ALERT, p.Alert(key=c.key, title=c.title, message=c.message, priority=c.priority,
                                  source="scheduler", resolved=c.resolved, ts=now))
         elif isinstance(c, m.Persist):
-            pass  # written by decide() before the commands
+            self._dirty = True
 
-    def _save(self, now, durable: bool = True) -> bool:
+    def _save(self, now) -> None:
         try:
-            store.save(self.path, self.state, now, durable)
-            return True
+            store.save(self.path, self.state, now)
         except OSError:  # logged and alerted by circuitq.state (MONITOR -> FleetClient)
-            return False
+            pass
 
     # ------------------------------------------------------------ inputs
     def _typed(self, model: type[BaseModel], fn):

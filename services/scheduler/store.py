@@ -68,10 +68,9 @@ def restore(st: m.State, data: dict, now: datetime) -> list[str]:
     return notes
 
 
-def save(path: Path, st: m.State, now: datetime, durable: bool = True) -> None:
-    """Atomically: a crash leaves the old file or the new one, never half (circuitq.state).
-    durable=False: in place at once (survives kill -9), fsynced later by circuitq.state.sync."""
-    write_json_atomic(path, dump(st, now), what=WHAT, durable=durable)
+def save(path: Path, st: m.State, now: datetime) -> None:
+    """Atomically: a crash leaves the old file or the new one, never half (circuitq.state)."""
+    write_json_atomic(path, dump(st, now), what=WHAT)
 
 
 def load(path: Path, st: m.State, now: datetime) -> list[str]:
