@@ -40,14 +40,18 @@ def step_index(steps, w: float, current: int | None, hyst: float) -> int:
 def change_allowed_at(st: m.State, name: str, d: m.DrmRt, now: datetime, solar: bool):
     """(when the output may change mode, why not before) or None if it may change now."""
     out, dp = st.policy.cfg.drm_outputs[name], st.policy.sched.drm[name]
-    dwell_s = max(out.min_dwell_s, dp.min_dwell_s if solar else 0.0)
     holds = []
-    # the output's last change as the relay agent reports it; before it reports, the last change
-    # we asked for (our first wish after a start may be no change at all)
-    last = max((t for t in (d.feedback_since, d.changed_at) if t is not None), default=None)
-    if last is not None and dwell_s > 0:
-        holds.append((last + timedelta(seconds=dwell_s) + MARGIN,
-                      f"the output stays in a mode at least {dwell_s:g} s"))
+    # the output's last change as the relay agent reports it, or the last change we asked for;
+    # before its first report the output may have started (in its boot mode) when we did, and
+    # when the agent comes online it may have just restarted (a retained report is then old)
+    starts = (d.feedback_since, d.changed_at, d.agent_at, st.boot_at if d.feedback is None else None)
+    last = max((t for t in starts if t is not None), default=None)
+    if last is not None and out.min_dwell_s > 0:
+        holds.append((last + timedelta(seconds=out.min_dwell_s) + MARGIN,
+                      f"the output stays in a mode at least {out.min_dwell_s:g} s"))
+    if solar and d.changed_at is not None and dp.min_dwell_s > 0:  # the policy's own calm
+        holds.append((d.changed_at + timedelta(seconds=dp.min_dwell_s),
+                      f"a solar step holds at least {dp.min_dwell_s:g} s"))
     while d.changes and now - d.changes[0] >= HOUR:
         d.changes.popleft()
     n = out.max_changes_per_hour
@@ -90,17 +94,25 @@ def evaluate(st: m.State, now: datetime, out: list, wake: list, commanding: bool
                 want, code, text = blocked, "queue:" + st.loads[lname].code, \
                     f"DRM{blocked}: {lname} {st.loads[lname].text}"
         current = d.mode if d.mode is not None else d.feedback
+        assumed = current is None  # nothing asked, nothing reported yet: the output's boot mode
+        if assumed:
+            current = pol.cfg.drm_outputs[name].boot_mode
         mode = want
-        if current is not None and want != current and want != d.feedback:  # back to what is applied: free
+        if want != current and want != d.feedback:  # back to what is applied: free
             hold = change_allowed_at(st, name, d, now, code.startswith("solar:"))
             if hold is not None:
                 at, why = hold
                 mode, nxt = current, at
                 text = f"stays DRM{current} until {clock_text(at, now, pol.tz)} ({why}), then DRM{want}: {text}"
-                code = "holding:" + ("min_dwell" if "stays in a mode" in why else "max_changes")
+                code = "holding:" + ("max_changes" if "changes in the last hour" in why else "min_dwell")
                 wake.append(at)
         if mode == want:
             d.level = lvl
+            assumed = False
+        if assumed:  # held at the boot mode we only assume: nothing to assert, nothing to count
+            d.code, d.text, d.next_change = code, text, nxt
+            _publish(name, d, code, text, nxt, st.solar_w, out)
+            continue
         if mode != d.mode:
             if d.mode is not None:
                 out.append(m.ActivityLine(f"drm {name}", f"DRM{d.mode} -> DRM{mode}: {text}"))
@@ -115,15 +127,20 @@ def evaluate(st: m.State, now: datetime, out: list, wake: list, commanding: bool
             wake.append(d.cmd_at + renew)
         if d.until is not None:
             wake.append(d.until)
-        w = st.solar_w
-        sig = (d.mode, code, d.override, d.until, nxt, None if w is None else round(w / 50),
-               d.feedback, d.feedback_since, d.feedback_pending)
-        if sig != d.published:
-            d.published = sig
-            out.append(m.PublishDrm(name, {
-                "mode": "override" if d.override is not None else "auto", "drm_mode": mode,
-                "reason": {"code": code, "text": text}, "production_w": w, "until": d.until,
-                "next_change": nxt, "since": d.since, "actual": actual(name, d)}))
+        _publish(name, d, code, text, nxt, st.solar_w, out, mode)
+
+
+def _publish(name: str, d: m.DrmRt, code: str, text: str, nxt, w, out: list, mode=None) -> None:
+    mode = mode if mode is not None else d.mode if d.mode is not None else d.feedback
+    sig = (mode, code, d.override, d.until, nxt, None if w is None else round(w / 50),
+           d.feedback, d.feedback_since, d.feedback_pending)
+    if mode is None or sig == d.published:
+        return
+    d.published = sig
+    out.append(m.PublishDrm(name, {
+        "mode": "override" if d.override is not None else "auto", "drm_mode": mode,
+        "reason": {"code": code, "text": text}, "production_w": w, "until": d.until,
+        "next_change": nxt, "since": d.since or d.feedback_since, "actual": actual(name, d)}))
 
 
 def actual(name: str, d: m.DrmRt) -> dict:
