@@ -126,7 +126,7 @@ def main(argv=None) -> int:
     print(f"circuitq demo: starting broker, fake clouds and {len(fleet.services)} services in {a.run_dir} ...", flush=True)
     fleet.start()
     house = House(a.run_dir / "gpio.json", fleet.cloud.curb, fleet.cloud.solar, fleet.cloud.ecobee,
-                  day_s=a.day_s)
+                  config=fleet.config, day_s=a.day_s)
     pw = fleet.secrets.mqtt_users["user"]
     dash = Dashboard(fleet.port, pw)
     print(f"broker on 127.0.0.1:{fleet.port}; logs in {a.run_dir}/*.log\n"
@@ -143,7 +143,7 @@ def main(argv=None) -> int:
             house.step()
             now = time.monotonic()
             if now >= next_table:
-                dash.print(dash.table())
+                dash.print(dash.table() + house.summary())
                 next_table = now + a.table_s
             dead = [n for n, ok in fleet.alive().items() if not ok]
             if dead:

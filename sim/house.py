@@ -1,56 +1,54 @@
-"""A simulated house for `make demo`: appliances that draw power when their relay lets them.
+"""The simulated house of `make demo`: the simulator's physics (sim/simulate) in real time.
 
-It reads the relay levels the relay agent's sim backend writes (relay_agent.sim_state_file),
-models each appliance's own thermostat or timer, and feeds the resulting circuit watts to
-the fake Curb cloud and the sun to the fake solar sources. Nothing here decides anything:
-the real scheduler does, through the real relay agent.
+The house described by the config's `simulation:` section (config/example.yaml): stratified
+water heaters with a household's draws, the pool pump, the sheddable heat pump's rooms, and
+the observed dryer, kitchen and north heat pump, under Greensboro's July sun (the TMY file
+pvlib ships). Its clock runs a simulated day every `day_s` real seconds (default 600), from
+06:00, so that a few minutes of demo show the sun rise, production cross the thresholds,
+showers empty the tanks and the elements heat them again while their relays allow it.
+
+Nothing here decides anything: the real relay agent's simulated GPIO (relay_agent
+sim_state_file) says which relays are closed, the fake ecobee says whether circuitq holds
+the south heat pump off; the house feeds circuit watts to the fake Curb (by the config's
+curb mapping: labels, ids, a 240 V dryer on two CTs) and production to the fake solar
+sources, and the room temperature and demand to the fake thermostat.
 """
 from __future__ import annotations
 
 import json
-import math
-import random
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
+from circuitq.config import load_config
+from sim.simulate.build import build
+from sim.simulate.house.tank import Tank
+from sim.simulate.house.zone import Zone
 
-@dataclass
-class WaterHeater:
-    """A tank: loses ~1.5 °F an hour idle, more when someone showers; heats ~20 °F an hour."""
-    circuit_id: str
-    temp_f: float = 128.0
-    set_f: float = 140.0
-    heating: bool = False
-    power_w: float = 4500.0
-
-    def step(self, powered: bool, dt_h: float, draw_f_per_h: float) -> float:
-        self.temp_f -= (1.5 + draw_f_per_h) * dt_h
-        if self.temp_f < self.set_f - 8:
-            self.heating = True  # the tank's own thermostat, with its own deadband
-        elif self.temp_f >= self.set_f:
-            self.heating = False
-        if powered and self.heating:
-            self.temp_f += 20 * dt_h
-            return self.power_w
-        return 0.0
+EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "example.yaml"
+DAYS = 7  # simulated days of weather and household prepared; the clock wraps after them
+START_MIN = 6 * 60  # the demo's day starts at 06:00: sunrise comes a minute or so in
 
 
 class House:
-    """Circuit watts from relay levels and a few people; sun compressed to `day_s` seconds."""
-
-    def __init__(self, gpio_file: Path, curb, solar, ecobee=None, size_w: float = 5250,
-                 day_s: float = 600, seed: int = 7):
+    def __init__(self, gpio_file: Path, curb, solar, ecobee=None, config: Path | None = None,
+                 day_s: float = 600, seed: int = 1, month: int = 7):
         self.gpio_file, self.curb, self.solar, self.ecobee = Path(gpio_file), curb, solar, ecobee
-        self.size_w, self.day_s = size_w, day_s
-        self.rng = random.Random(seed)
-        self.heaters = {"water_heater_north": WaterHeater("curb-wh-north", temp_f=126),
-                        "water_heater_south": WaterHeater("curb-wh-south", temp_f=133)}
+        cfg = load_config(config or EXAMPLE, env={})
+        self.cfg, self.spec, self.exo = build(cfg, None, None, month, DAYS, seed)
+        self.per_s = 1440.0 / day_s  # simulated minutes per real second
+        self.tanks = {n: Tank(ts) for n, ts in self.spec.tanks.items()}
+        z = self.spec.sheddable
+        self.zone = Zone(z) if z else None
         self.t0 = time.monotonic()
-        self.last = self.t0
-        self.dryer_left_s = 0.0
+        self.k = START_MIN  # next simulated minute to compute
         self.production_w = 0.0
+        self.watts: dict[str, float] = {}
+        self.fake_ids = self._curb_ids()
+        self.tstat = None
+        if z is not None and self.cfg.ecobee and z.thermostat in self.cfg.ecobee.thermostats:
+            self.tstat = self.cfg.ecobee.thermostats[z.thermostat].identifier
 
+    # ------------------------------------------------------------------ inputs from the fleet
     def relay_levels(self) -> dict[str, bool]:
         """relay name -> appliance powered ("on"), from the sim GPIO file the agent writes."""
         try:
@@ -59,34 +57,93 @@ class House:
             return {}
         return {name: bool(p.get("on")) for name, p in pins.items()}
 
-    def sun(self, now_mono: float) -> float:
-        """Half a sine over the bright part of a compressed day (day_s seconds)."""
-        phase = ((now_mono - self.t0) / self.day_s) % 1.0  # 0 = sunrise
-        return round(max(0.0, math.sin(math.pi * phase / 0.6)) * self.size_w * 0.8, 1) if phase < 0.6 else 0.0
-
-    def step(self) -> dict[str, float]:
-        now = time.monotonic()
-        dt_h = (now - self.last) / 3600 * 60  # the house runs an hour per real minute
-        self.last = now
-        levels = self.relay_levels()
-        watts: dict[str, float] = {}
-        for name, heater in self.heaters.items():
-            shower = 30.0 if self.rng.random() < 0.05 else 0.0
-            watts[heater.circuit_id] = heater.step(levels.get(name, True), dt_h, shower)
-        watts["curb-pool"] = 1100.0 if levels.get("pool_pump", True) else 0.0
-        watts["curb-kitchen"] = 5200.0 if self.rng.random() < 0.08 else 300.0 + self.rng.random() * 200
-        if self.dryer_left_s <= 0 and self.rng.random() < 0.03:
-            self.dryer_left_s = 120
-        self.dryer_left_s -= 2
-        dryer = 2500.0 if self.dryer_left_s > 0 else 0.0
-        watts["curb-dryer-1"] = watts["curb-dryer-2"] = dryer / 2
-        watts["curb-hp-north"] = 3100.0 if (now // 90) % 3 == 0 else 0.0
-        south_running = True
-        if self.ecobee is not None:
+    def held(self) -> bool:
+        if self.ecobee is None:
+            return False
+        try:
+            hold = self.ecobee.hold_of(self.tstat) if self.tstat else self.ecobee.hold_of()
+        except KeyError:
             hold = self.ecobee.hold_of()
-            south_running = hold is None
-        watts["curb-hp-south"] = 1800.0 if south_running and (now // 60) % 2 == 0 else 0.0
-        self.production_w = self.sun(now)
+        return hold is not None
+
+    # ------------------------------------------------------------------ the house's minutes
+    def step(self) -> dict[str, float]:
+        """Run the physics up to now (simulated), then publish the last minute to the fakes."""
+        target = START_MIN + int((time.monotonic() - self.t0) * self.per_s)
+        levels = self.relay_levels()
+        held = self.held()
+        while self.k <= target:
+            self._minute(self.k, levels, held)
+            self.k += 1
+        self._publish()
+        return self.watts
+
+    def _minute(self, k_abs: int, levels: dict[str, bool], held: bool) -> None:
+        exo, spec = self.exo, self.spec
+        k = k_abs % exo.n
+        w: dict[str, float] = {}
+        for name, tank in self.tanks.items():
+            on = levels.get(spec.tanks[name].relay.relay, True)
+            w[spec.tanks[name].circuit] = tank.step(k_abs, on, float(exo.draw_l40[name][k]))
+        if spec.pool:
+            on = levels.get(spec.pool.relay.relay, True)
+            w[spec.pool.circuit] = spec.pool.watts if on else 0.0
+        if self.zone is not None:
+            z = self.zone.spec
+            t = float(exo.t_out_c[k])
+            w[z.circuit] = self.zone.step(k_abs, t, float(exo.ghi_w_m2[k]), float(z.cop_heat(t)),
+                                          float(z.cop_cool(t)), held)
+        for name, ob in spec.observed.items():
+            w[ob.circuit] = float(exo.observed_w[name][k])
+        w["_base"] = float(exo.base_w[k])
+        self.watts = w
+        self.production_w = round(float(exo.pv_w[k]), 1)
+
+    # ------------------------------------------------------------------ outputs to the fakes
+    def _curb_ids(self) -> dict[str, list[str]]:
+        """circuitq circuit -> the fake Curb's circuit ids, by the config's curb mapping."""
+        by_label: dict[str, list[str]] = {}
+        for c in self.curb.circuits:
+            by_label.setdefault(c["label"], []).append(c["id"])
+        out = {}
+        for name, m in (self.cfg.curb.circuits.items() if self.cfg.curb else ()):
+            ids = [m.id] if getattr(m, "id", None) else by_label.get(getattr(m, "label", None) or "", [])
+            out[name] = ids if getattr(m, "sum", False) else ids[:1]
+        return out
+
+    def _publish(self) -> None:
+        watts: dict[str, float] = {}
+        loads = set(self.spec.circuits.values())
+        spare = [n for n in self.fake_ids if n not in loads]  # garage, bedrooms: the base load
+        for name, w in self.watts.items():
+            if name == "_base":
+                for s in spare:
+                    for i in self.fake_ids[s]:
+                        watts[i] = round(w / max(len(spare), 1), 1)
+                continue
+            ids = self.fake_ids.get(name, [])
+            for i in ids:
+                watts[i] = round(w / len(ids), 1)
         self.curb.set_watts(watts, production_w=self.production_w)
         self.solar.set_production(self.production_w)
-        return watts
+        if self.ecobee is not None and self.zone is not None:
+            fields = {"actualTemperature": int(round((self.zone.T * 1.8 + 32) * 10)),
+                      "demand": "heatPump,fan" if self.zone.mode else ""}
+            try:
+                self.ecobee.set_thermostat(self.tstat, **fields) if self.tstat else self.ecobee.set_thermostat(**fields)
+            except KeyError:
+                self.ecobee.set_thermostat(**fields)
+
+    @property
+    def clock(self) -> str:
+        """The house's simulated local time, for the dashboard."""
+        k = self.k % self.exo.n
+        day = self.exo.days[int(self.exo.local_day[k])]
+        m = int(self.exo.local_min[k])
+        return f"{day} {m // 60:02d}:{m % 60:02d}"
+
+    def summary(self) -> str:
+        """One line for the demo's table: the house's time, sun, tanks and rooms."""
+        tanks = ", ".join(f"{n} top {t.T[-1]:.0f} C" for n, t in self.tanks.items())
+        room = f"; {self.zone.spec.load} rooms {self.zone.T:.1f} C" if self.zone else ""
+        return f"house {self.clock}: PV {self.production_w / 1000:.1f} kW; {tanks}{room}\n"
