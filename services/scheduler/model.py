@@ -240,6 +240,7 @@ class DrmRt:
     feedback_pending: tuple | None = None
     changes: deque = field(default_factory=deque)  # mode changes the output made in the last hour
     changed_at: datetime | None = None  # when our wish last moved from one mode to another
+    agent_at: datetime | None = None  # when the relay agent last came online (it may have restarted)
     code: str = ""
     text: str = ""
     next_change: datetime | None = None

@@ -84,6 +84,7 @@ def on_agent_online(st: m.State, now: datetime, ev: m.AgentOnline, out: list) ->
     if ev.agent == "relay_agent":
         for d in st.drm.values():
             d.cmd_mode = None
+            d.agent_at = now  # a restarted agent holds its boot mode for its dwell (drm.py)
 
 
 def on_relay(st: m.State, now: datetime, ev: m.RelayFeedback, out: list) -> None:
