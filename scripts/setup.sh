@@ -42,4 +42,10 @@ if [ ! -f $web/static/vendor/uPlot.iife.min.js ] || [ $web/package-lock.json -nt
   npm ci --prefix $web --no-audit --no-fund --loglevel=error
   npm run --prefix $web --silent build
 fi
+# A real Node-RED 4 for the Node-RED flow's test (tests/integrations/test_node_red.py); Node-RED 5
+# needs Node 22, Debian's Node is 20.
+nr=tests/integrations/nodered
+if [ ! -f $nr/node_modules/node-red/red.js ] || [ $nr/package-lock.json -nt $nr/node_modules/node-red/red.js ]; then
+  npm ci --prefix $nr --no-audit --no-fund --loglevel=error
+fi
 echo "setup: done (.venv ready; mosquitto $(/usr/sbin/mosquitto -h 2>/dev/null | head -1 | awk '{print $3}'))"
