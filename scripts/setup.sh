@@ -45,7 +45,8 @@ fi
 # A real Node-RED 4 for the Node-RED flow's test (tests/integrations/test_node_red.py); Node-RED 5
 # needs Node 22, Debian's Node is 20.
 nr=tests/integrations/nodered
-if [ ! -f $nr/node_modules/node-red/red.js ] || [ $nr/package-lock.json -nt $nr/node_modules/node-red/red.js ]; then
-  npm ci --prefix $nr --no-audit --no-fund --loglevel=error
+if [ ! -f $nr/node_modules/.installed ] || [ $nr/package-lock.json -nt $nr/node_modules/.installed ]; then
+  npm ci --prefix $nr --no-audit --no-fund --loglevel=error  # npm dates package files 1985: a stamp
+  touch $nr/node_modules/.installed
 fi
 echo "setup: done (.venv ready; mosquitto $(/usr/sbin/mosquitto -h 2>/dev/null | head -1 | awk '{print $3}'))"
