@@ -48,7 +48,10 @@ def make_controller(policy: str, cfg, spec, exo, tariff, cq_path: Path):
         except ImportError as exc:
             return f"sim/simulate/optimum.py is not available ({exc})"
         t = time.perf_counter()
-        permits = optimum.solve(spec, exo, tariff)
+        try:
+            permits = optimum.solve(spec, exo, tariff)
+        except Exception as exc:  # reported in the table and on stderr, never hidden
+            return f"optimum.solve failed: {type(exc).__name__}: {exc}"
         ctl = Permits("optimum", cfg, spec, exo, permits)
         ctl.solve_s = time.perf_counter() - t
         return ctl
