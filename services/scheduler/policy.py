@@ -73,7 +73,8 @@ class Policy:
                 on_w=lc.running_w, off_w=max(0.0, lc.running_w - lc.hysteresis_w),
                 debounce=timedelta(seconds=lc.debounce_s),
                 hard_min_on_s=hard_on, hard_min_off_s=hard_off,
-                min_on=timedelta(seconds=lc.min_on_s),
+                # the relay agent's own minimum times too: never a wish it would hold
+                min_on=timedelta(seconds=max(lc.min_on_s, hard_on)),
                 min_off=timedelta(seconds=max(lc.min_off_s, hard_off)),
                 lease_s=lease, renew=timedelta(seconds=lease / 3), max_starts_per_hour=starts)
         from .rules import applicable

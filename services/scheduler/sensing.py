@@ -92,6 +92,14 @@ def on_relay(st: m.State, now: datetime, ev: m.RelayFeedback, out: list) -> None
         if lp.kind == "relay" and lp.target == ev.relay:
             lt = st.loads[lp.name]
             lt.relay_level, lt.relay_since, lt.relay_pending = ev.level, ev.since, ev.pending
+            # The minimum times count from when the relay really switched (the agent may have
+            # held the change): so the next wish is one the agent will not have to hold.
+            if ev.since is not None and ev.level == "off" and lt.permitted is False \
+                    and lt.off_since is not None and ev.since > lt.off_since:
+                lt.off_since = ev.since
+            if ev.since is not None and ev.level == "on" and lt.permitted \
+                    and lt.permitted_since is not None and ev.since > lt.permitted_since:
+                lt.permitted_since = ev.since
 
 
 def on_thermostat(st: m.State, now: datetime, ev: m.ThermostatFeedback, out: list) -> None:
