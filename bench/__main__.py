@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 BENCHES = ["bench.broker_latency", "bench.scheduler_core", "bench.relay_latency", "bench.footprint",
-           "bench.simulate"]
+           "bench.simulate", "bench.web_page", "bench.recorder_flood"]
 
 
 def main() -> int:

@@ -24,7 +24,7 @@ from services.scheduler.overrides import OverrideError, parse
 
 from .app import ctx_of, require
 from .health import health
-from .timeline import timeline
+from .timeline import calendars_of, timeline
 
 TARGETS = {"load": (t.LOAD_SET, t.LOAD_STATE.key), "drm": (t.DRM_SET, t.DRM_STATE.key)}
 
@@ -107,8 +107,10 @@ async def next_24h(request: Request) -> Response:
     require(request)
     ctx = ctx_of(request)
     hub = ctx.hub
+    if ctx.calendars is None:  # made once: the holiday calendars cost a few MiB to load
+        ctx.tariff, ctx.calendars = tariff_mod.from_config(ctx.cfg), calendars_of(ctx.cfg)
     body = timeline(ctx.cfg, ctx.clock.now(), hub.get(t.PLAN.key), hub.get(t.SOLAR_FORECAST.key),
-                    tariff_mod.from_config(ctx.cfg))
+                    ctx.tariff, cals=ctx.calendars)
     return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
 
@@ -121,6 +123,7 @@ def _history(ctx) -> History:
             raise HTTPException(503, f"no history yet: {ctx.history_path} does not exist (is the "
                                      f"recorder running?)") from None
         h.lock = ctx.history_lock
+        h.con.execute("PRAGMA cache_size=-512")  # KiB: the page reads a day at a time
         ctx.history = h
     return ctx.history
 

@@ -53,6 +53,8 @@ class WebContext:
     history_path: Path
     history: object = None
     history_lock: threading.Lock = field(default_factory=threading.Lock)
+    tariff: object = None
+    calendars: object = None
 
 
 def ctx_of(request: Request) -> WebContext:

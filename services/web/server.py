@@ -5,6 +5,7 @@ states and write only `/set` topics: the page can do nothing a phone app on `use
 """
 from __future__ import annotations
 
+import ctypes
 import signal
 import sys
 
@@ -25,6 +26,19 @@ from .live import Hub
 
 NAME = "web"
 VENDOR = STATIC / "vendor" / "uPlot.iife.min.js"
+
+
+def tame_malloc() -> None:
+    """glibc keeps freed memory: each login's scrypt takes 16 MiB (n=2^14, r=8) and, once glibc
+    has raised its mmap threshold past that size, the next one is carved from the heap and never
+    given back (+16 MiB RSS for good). A fixed threshold keeps big blocks in mmap, returned on
+    free; two arenas stop each worker thread from growing its own. Other C libraries: no-op."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-3, 128 * 1024)  # M_MMAP_THRESHOLD: fixed, so no longer adjusted upwards
+        libc.mallopt(-8, 2)  # M_ARENA_MAX
+    except (OSError, AttributeError):
+        pass
 
 
 def web_users(cfg) -> dict[str, str]:
@@ -58,6 +72,7 @@ def serve(argv: list[str]) -> int:
     except ConfigError as exc:
         print(f"{NAME}: configuration error:\n{exc}", file=sys.stderr)
         return 2
+    tame_malloc()
     log = setup_logging(NAME, args.log_level or cfg.log_level)
     timefmt.set_site_timezone(cfg.site.tz)
     clock = SystemClock()
@@ -77,7 +92,9 @@ def serve(argv: list[str]) -> int:
     ctx = WebContext(cfg, users, sessions, tokens, Throttle(cfg.web.login_attempts, cfg.web.lockout_s), hub,
                      clock, publish, cfg.recorder.path(cfg.state_dir))
     tls = cfg.web.tls
+    # h11 and plain asyncio: pure Python, no optional C extensions to look for or to build on a Pi
     config = uvicorn.Config(make_app(ctx), host=cfg.web.host, port=cfg.web.port, log_level="warning",
+                            http="h11", ws="none", loop="asyncio",
                             access_log=False, timeout_graceful_shutdown=3, lifespan="off",
                             ssl_certfile=str(tls.cert_file) if tls else None,
                             ssl_keyfile=str(tls.key_file) if tls else None)

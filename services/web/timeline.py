@@ -108,13 +108,17 @@ def _load_from_plan(name: str, lc, lp: dict, a: datetime, b: datetime, tz) -> di
             "source": "plan", "text": lp.get("text", ""), "spans": spans}
 
 
+def calendars_of(cfg) -> Calendars:
+    return Calendars(cfg.scheduler.calendars, cfg.site.tz, cfg.site.country, cfg.site.subdivision)
+
+
 def timeline(cfg, now: datetime, plan: dict | None = None, forecast: dict | None = None, tariff=None,
-             hours: float = 24) -> dict:
+             hours: float = 24, cals: Calendars | None = None) -> dict:
     tz = cfg.site.tz
     a = now.replace(second=0, microsecond=0)
     a -= timedelta(minutes=a.minute % 15)
     b = a + timedelta(hours=hours)
-    cals = Calendars(cfg.scheduler.calendars, tz, cfg.site.country, cfg.site.subdivision)
+    cals = cals or calendars_of(cfg)
     plan_loads = (plan or {}).get("loads") or {}
     loads = []
     for name, lc in cfg.loads.items():
