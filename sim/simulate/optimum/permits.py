@@ -1,0 +1,66 @@
+"""From the MILP's slots to the per-minute permits the runner plays.
+
+A tank is permitted only for the minutes its plan heats in a slot (from the slot's start),
+not the whole slot: the real tank heats at full power whenever it is permitted and below its
+thermostat, so a whole-slot permit would take more heat, earlier, than planned. Permitted
+minutes never take more heat than the plan's slot (the tank's content stays at or above the
+MILP's, which is what keeps the draws hot), and a tank that needs less simply draws less.
+Short gaps and runs are then widened to the relay's minimum off/on times (more permit, never
+less, so the same holds).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def expand(minutes: np.ndarray, lengths: np.ndarray, right: np.ndarray | None = None) -> np.ndarray:
+    """Per-minute permits: the first minutes[k] minutes of each slot k (the last ones where
+    right[k])."""
+    offset = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    if right is not None:
+        offset = np.where(np.repeat(right, lengths), np.repeat(lengths, lengths) - 1 - offset, offset)
+    return offset < np.repeat(minutes, lengths)
+
+
+def runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(starts, ends) of the runs of True."""
+    d = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    return np.flatnonzero(d == 1), np.flatnonzero(d == -1)
+
+
+def hold_min_times(permit: np.ndarray, min_on_s: float, min_off_s: float) -> np.ndarray:
+    """Close every off gap shorter than min_off (between two runs), then lengthen every run
+    shorter than min_on: the relay agent would hold the relay that long anyway."""
+    out = permit.copy()
+    off_min = int(np.ceil(min_off_s / 60))
+    on_min = int(np.ceil(min_on_s / 60))
+    starts, ends = runs(out)
+    for a, b in zip(ends[:-1], starts[1:]):
+        if b - a < off_min:
+            out[a:b] = True
+    starts, ends = runs(out)
+    for a, b in zip(starts, ends):
+        if b - a < on_min:
+            out[a:min(len(out), a + on_min)] = True
+    return out
+
+
+def hold_max_off(permit: np.ndarray, max_off_h: float, min_on_s: float, on_before: bool) -> np.ndarray:
+    """Permit min_on minutes (at least one) wherever the relay would otherwise stay off longer
+    than max_off_h: the guarantee the MILP keeps with a slot it plans to heat nothing in."""
+    out = permit.copy()
+    limit = int(max_off_h * 60)
+    burst = max(1, int(np.ceil(min_on_s / 60)))
+    last_on = 0 if on_before else -1  # minute after the last permitted minute
+    k = 0
+    n = len(out)
+    while k < n:
+        if out[k]:
+            last_on = k + 1
+        elif k - last_on + 1 > limit:  # minute k would make the stretch too long
+            out[k:min(n, k + burst)] = True
+            last_on = min(n, k + burst)
+            k = last_on
+            continue
+        k += 1
+    return out
