@@ -146,3 +146,12 @@ def test_export_of_a_day_never_recorded_is_a_header_and_a_bad_day_is_refused(tmp
     r = run("--day", "14/07/2026")
     assert r.returncode == 2 and "14/07/2026" in r.stderr
     assert History.open(tmp_path / "state" / "recorder.sqlite").days() == []
+
+
+def test_a_file_it_cannot_use_stops_it_at_start_with_the_path(tmp_path, secrets_path):
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state" / "recorder.sqlite").write_bytes(b"this is not a database, it is a note" * 200)
+    cfg = write_config(tmp_path / "config.yaml", None, secrets_path, tmp_path / "state")
+    r = subprocess.run([sys.executable, "-m", "services.recorder", "--config", str(cfg)], cwd=ROOT,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "recorder.sqlite" in r.stderr and "Traceback" not in r.stderr, r.stderr
