@@ -80,6 +80,10 @@ class CoreController:
         missing = [n for n in spec.controllable if n not in self.pol.loads]
         if missing:
             raise ValueError(f"policy {name}: its config has no load {', '.join(missing)} of the house")
+        moved = [f"{n} reads {lp.circuit!r}, the house measures it on {spec.circuits[n]!r}"
+                 for n, lp in self.pol.loads.items() if n in spec.circuits and lp.circuit != spec.circuits[n]]
+        if moved:
+            raise ValueError(f"policy {name}: " + "; ".join(moved))
         z = spec.sheddable
         self.zone_load = z.load if z else None
         tcfg = cfg.ecobee.thermostats.get(z.thermostat) if (z and cfg.ecobee) else None

@@ -52,7 +52,6 @@ def run(ctl, spec: HouseSpec, exo: Exogenous, progress=None) -> Trace:
     observed = [(spec.circuits[name], name, exo.observed_w[name].tolist()) for name in spec.observed]
     pv = exo.pv_w.tolist()
     controllable = spec.controllable
-    relay_loads = [name for name, _ in tanks] + ([pool.load] if pool else [])
     # recording
     rec_w = {name: np.zeros(n) for name in list(spec.tanks) + ([pool.load] if pool else [])
              + ([zs.load] if zs else [])}
