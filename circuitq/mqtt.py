@@ -73,10 +73,11 @@ def _expiry(seconds: float) -> Properties:
 
 
 class _Sub:
-    __slots__ = ("filter", "qos", "handler", "latest")
+    __slots__ = ("filter", "qos", "handler", "latest", "inline")
 
-    def __init__(self, topic_filter: str, qos: int, handler: Handler, latest: bool):
+    def __init__(self, topic_filter: str, qos: int, handler: Handler, latest: bool, inline: bool = False):
         self.filter, self.qos, self.handler, self.latest = topic_filter, qos, handler, latest
+        self.inline = inline
 
 
 class FleetClient:
@@ -279,7 +280,9 @@ class FleetClient:
                     self._routes[topic] = subs
         payload, retained = bytes(msg.payload), bool(msg.retain)
         for s in subs:
-            if s.latest:
+            if s.inline:  # the handler guards itself (a lock): no hand-off to the loop
+                self._call(s.handler, topic, payload, retained)
+            elif s.latest:
                 key = (topic, id(s))
                 with self._lock:
                     queued = key in self._latest
@@ -336,14 +339,18 @@ class FleetClient:
             log.exception("could not publish the persistence alert")
 
     # ------------------------------------------------------------ API
-    def subscribe(self, topic_filter: str, handler: Handler, qos: int = 1) -> None:
-        """Subscribe; a catalogue topic marked `latest` is taken at QoS 0 and conflated."""
+    def subscribe(self, topic_filter: str, handler: Handler, qos: int = 1, *, inline: bool = False) -> None:
+        """Subscribe; a catalogue topic marked `latest` is taken at QoS 0 and conflated.
+
+        inline=True runs the handler on paho's network thread, where it can publish its answer
+        with no thread hand-off at all: only for a handler that takes its own lock and whose
+        service watches it for hangs (the relay agent's commands)."""
         entry = self.by_filter.get(topic_filter)
         latest = bool(entry is not None and entry.latest)
         if latest:
             qos = 0
         with self._lock:
-            sub = _Sub(topic_filter, qos, handler, latest)
+            sub = _Sub(topic_filter, qos, handler, latest, inline)
             self._subs.append(sub)
             sub_id = self._sub_ids.setdefault(topic_filter, len(self._sub_ids) + 1)
             self._by_id[sub_id] = self._by_id.get(sub_id, ()) + (sub,)

@@ -84,7 +84,11 @@ class RelayAgent:
         self.faults: set[str] = set()
         # outputs whose pins are not yet as decided -> (writes tried, monotonic time of the next)
         self.unsettled: dict[tuple[str, str], tuple[int, float]] = {}
-        self.watchdog = Watchdog(lambda: self.loop.heartbeat, ctx.clock.monotonic, self.ra.watchdog_s,
+        # Commands run on the MQTT network thread (no hand-off: the read-back goes out from
+        # the thread that received the command); `busy_since` lets the watchdog and the
+        # keep-alives see a command that hangs there as well as a stalled loop.
+        self.busy_since: float | None = None
+        self.watchdog = Watchdog(self._heartbeat, ctx.clock.monotonic, self.ra.watchdog_s,
                                  self._on_stall)
 
     def now(self) -> Now:
@@ -107,14 +111,14 @@ class RelayAgent:
         self.log.info("boot levels applied: %s", self.fleet.values())
         base, c = self.ctx.base, self.client
         for kind, (entry, _) in COMMAND_TOPICS.items():
-            c.subscribe(entry.filter(base), lambda t, p, r, k=kind: self._on_command(k, t, p, r))
+            c.subscribe(entry.filter(base), lambda t, p, r, k=kind: self._on_command(k, t, p, r), inline=True)
         c.subscribe(topics.STATUS.topic(base, service="scheduler"), self._on_scheduler_status)
         c.on_connect_hooks.append(self._on_connect)
         c.on_disconnect_hooks.append(self._on_disconnect)
         self.loop.call_later(self.ra.broker_grace_s, self._check_broker)  # never connected at all
         self._reschedule()
         self.watchdog.start()
-        self.keepalive.start(self.loop)
+        self.keepalive.start(self.loop, self._healthy)
 
     def shutdown(self) -> None:
         self.watchdog.stop()
@@ -138,7 +142,23 @@ class RelayAgent:
         self.loop.stop()
 
     # ---------------------------------------------------------------- events (loop thread)
+    def _heartbeat(self) -> float:
+        """The loop's heartbeat, or when the command in hand started if that is older."""
+        busy = self.busy_since
+        return self.loop.heartbeat if busy is None else min(self.loop.heartbeat, busy)
+
+    def _healthy(self) -> bool:
+        return self.ctx.clock.monotonic() - self._heartbeat() < self.ra.watchdog_s
+
     def _on_command(self, kind: str, topic: str, payload: bytes, retained: bool) -> None:
+        """On the MQTT network thread (inline subscription), under the agent's lock."""
+        self.busy_since = self.ctx.clock.monotonic()
+        try:
+            self._command(kind, topic, payload, retained)
+        finally:
+            self.busy_since = None
+
+    def _command(self, kind: str, topic: str, payload: bytes, retained: bool) -> None:
         entry, placeholder = COMMAND_TOPICS[kind]
         name = (entry.match(self.ctx.base, topic) or {}).get(placeholder, "")
         with self.lock:
@@ -198,8 +218,8 @@ class RelayAgent:
                 self.save_due = self.loop.call_later(PERSIST_DELAY_S, self._save_now)
 
     def _save_now(self) -> None:
-        self.save_due = None
         with self.lock:
+            self.save_due = None
             self._save()
 
     def _write(self, kind: str, name: str, value) -> bool:
@@ -314,10 +334,17 @@ class RelayAgent:
         for kind, sw in switches:
             self._write(kind, sw.name, sw.new)
         self._reassert(force=True)  # the stalled loop may have died half-way through a write
-        self._save()
         infos = self._publish_states(force=True)  # only if connected: publishes nothing it can't
+        if self.busy_since is not None and infos:
+            # The MQTT network thread is the one stuck (in a command): it will never send these.
+            # It is not writing either, so this thread may put them on the socket itself.
+            try:
+                self.client.paho.loop_write()
+            except Exception:
+                self.log.exception("watchdog: could not send the safe states")
         for info in infos:
             try:
                 info.wait_for_publish(0.5)
             except Exception:
                 pass
+        self._save()

@@ -110,9 +110,10 @@ class Keepalive:
         if self.hw is not None:
             self.hw.open()
 
-    def start(self, loop) -> None:
-        """Pins are set up: tell systemd we are ready, then feed both from the loop."""
-        self.loop = loop
+    def start(self, loop, healthy=lambda: True) -> None:
+        """Pins are set up: tell systemd we are ready, then feed both from the loop while
+        `healthy()` (no command hung on another thread)."""
+        self.loop, self.healthy = loop, healthy
         self.systemd.notify("READY=1")
         if self.period_s:
             log.info("keep-alive every %.1f s to%s%s", self.period_s,
@@ -120,10 +121,11 @@ class Keepalive:
             self._feed()
 
     def _feed(self) -> None:
-        if self.systemd.interval_s:
-            self.systemd.notify("WATCHDOG=1")
-        if self.hw is not None:
-            self.hw.pet()
+        if self.healthy():
+            if self.systemd.interval_s:
+                self.systemd.notify("WATCHDOG=1")
+            if self.hw is not None:
+                self.hw.pet()
         self.loop.call_later(self.period_s, self._feed)
 
     def stop(self, clean: bool) -> None:

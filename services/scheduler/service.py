@@ -28,6 +28,7 @@ SOURCES = {"curb_collector": "curb", "solar_collector": "solar"}
 
 
 RETRY_S = 5.0  # after an unexpected error in decide(), try again this soon
+LEASED = (m.RelayCmd, m.DrmCmd, m.ShedCmd)  # what the agents act on
 LENGTHS_FILE = "override_lengths.json"  # the override length a user chose per load ({"minutes": N})
 
 
@@ -98,7 +99,8 @@ class SchedulerService:
             # error on circuitq/error); the relay agent's leases cover the meantime.
             self._arm(RETRY_S)
             raise
-        for c in cmds:
+        # Leased commands first: the relays must not wait behind states and activity lines.
+        for c in sorted(cmds, key=lambda c: not isinstance(c, LEASED)):
             try:
                 self._exec(c, now)
             except Exception as exc:  # one command failing must not stop the others
