@@ -9,7 +9,6 @@ import hashlib
 import logging
 from datetime import tzinfo
 
-import apprise
 import requests
 
 from circuitq.config.notifier import ProwlConfig
@@ -21,6 +20,7 @@ from .prowl import Result
 
 log = logging.getLogger(__name__)
 logging.getLogger("apprise").setLevel(logging.WARNING)  # it logs every send at INFO; we log results
+# apprise (~5 MiB of plugins) is imported only when an apprise URL is configured.
 
 
 class ProwlChannel:
@@ -40,13 +40,14 @@ class ProwlChannel:
 
 
 # Prowl-like priority -> apprise message type (icons/colours on the services that show them).
-APPRISE_TYPES = {-2: apprise.NotifyType.INFO, -1: apprise.NotifyType.INFO, 0: apprise.NotifyType.INFO,
-                 1: apprise.NotifyType.WARNING, 2: apprise.NotifyType.FAILURE}
+APPRISE_TYPES = {-2: "info", -1: "info", 0: "info", 1: "warning", 2: "failure"}
 
 
 class AppriseChannel:
     def __init__(self, url: str, tz: tzinfo):
-        self.tz = tz
+        import apprise
+
+        self.tz, self.lib = tz, apprise
         self.id = "apprise:" + hashlib.sha256(url.encode()).hexdigest()[:10]
         self.apprise = apprise.Apprise()
         self.valid = self.apprise.add(url)
@@ -57,7 +58,8 @@ class AppriseChannel:
     def send(self, alert: Alert) -> Result:
         title = ("Resolved: " if alert.resolved else "") + alert.title
         when = alert.ts.astimezone(self.tz).strftime("%H:%M")
-        kind = apprise.NotifyType.SUCCESS if alert.resolved else APPRISE_TYPES[alert.priority]
+        kinds = self.lib.NotifyType
+        kind = kinds.SUCCESS if alert.resolved else kinds(APPRISE_TYPES[alert.priority])
         try:
             result = self.apprise.notify(body=f"{alert.message} ({alert.source}, {when})", title=title,
                                          notify_type=kind)
