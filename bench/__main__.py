@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-BENCHES = ["bench.broker_latency", "bench.scheduler_core", "bench.relay_latency", "bench.footprint",
+BENCHES = ["bench.broker_latency", "bench.e2e", "bench.scheduler_core", "bench.relay_latency", "bench.footprint",
            "bench.simulate", "bench.web_page", "bench.recorder_flood"]
 
 
