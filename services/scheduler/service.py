@@ -107,7 +107,7 @@ class SchedulerService:
                 self.log.exception("could not carry out %s", c)
                 self.client.report_own_error(repr(c), f"{type(exc).__name__}: {exc}")
         if self._dirty:  # right after the commands: the relays never wait for the disk (a
-            self._dirty = False  # kill -9 in between loses this one save: docs/scheduler.md)
+            self._dirty = False  # kill -9 in between loses this one save, nothing older)
             self._save(now)
         self._arm(None if st.next_wake is None else (st.next_wake - now).total_seconds())
 
