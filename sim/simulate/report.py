@@ -120,7 +120,7 @@ def plots(out: Path, traces: dict, results: dict, spec: HouseSpec, exo: Exogenou
     fig.savefig(p1, dpi=90)
     plt.close(fig)
 
-    fig, axes = plt.subplots(3, 1, figsize=(11, 8), sharex=True)
+    fig, axes = plt.subplots(4, 1, figsize=(11, 10), sharex=True)
     x = np.arange(len(exo.days)) + 1
     ok = [p for p in traces if "daily" in results.get(p, {})]
     w = 0.8 / max(len(ok), 1)
@@ -131,6 +131,8 @@ def plots(out: Path, traces: dict, results: dict, spec: HouseSpec, exo: Exogenou
         axes[1].bar(x + (j - len(ok) / 2) * w, cold, width=w, color=colours[p], label=p)
         if "pool_h" in dl:
             axes[2].plot(x, dl["pool_h"], marker=".", color=colours[p], label=p)
+        if "comfort_out_min" in dl:
+            axes[3].bar(x + (j - len(ok) / 2) * w, dl["comfort_out_min"], width=w, color=colours[p], label=p)
     axes[0].set_ylabel(f"daily cost ({prices.currency})")
     axes[0].legend(fontsize=7)
     axes[0].set_title(f"{title}: the month, day by day")
@@ -141,7 +143,14 @@ def plots(out: Path, traces: dict, results: dict, spec: HouseSpec, exo: Exogenou
         axes[2].axhline(spec.pool.max_hours, color="r", lw=0.8, ls=":", label="ceiling")
         axes[2].set_ylabel("pool hours")
         axes[2].legend(fontsize=7)
-    axes[2].set_xlabel("day of the run")
+    if spec.sheddable:
+        z = spec.sheddable
+        axes[3].set_ylabel(f"{z.load}\nminutes outside\n{z.comfort_min_c:.1f}-{z.comfort_max_c:.1f} C"
+                           if z.comfort_min_c is not None else f"{z.load}\nminutes outside comfort")
+        axes[3].legend(fontsize=7)
+    axes[1].set_ylim(bottom=0)
+    axes[3].set_ylim(bottom=0)
+    axes[3].set_xlabel("day of the run")
     fig.tight_layout()
     p2 = out / "month.png"
     fig.savefig(p2, dpi=90)
