@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
-from . import timefmt, topics
+from . import sdnotify, timefmt, topics
 from .clock import Clock, SystemClock
 from .config import NO_CONFIG, CircuitqConfig, ConfigError, Secrets, load_config, load_secrets, mqtt_password
 from .log import setup_logging
@@ -94,6 +94,17 @@ def make_context(name: str, args: argparse.Namespace, clock: Clock | None = None
     return ServiceContext(name, cfg, secrets, clock, loop, client, log, args)
 
 
+def _tell_systemd(ctx: ServiceContext) -> None:
+    """READY=1 now; WATCHDOG=1 from the event loop itself, so a stuck loop misses its pings."""
+    sdnotify.notify("READY=1")
+    interval = sdnotify.watchdog_interval_s()
+    if interval:
+        def ping() -> None:
+            sdnotify.notify("WATCHDOG=1")
+            ctx.loop.call_later(interval, ping)
+        ping()
+
+
 def run(name: str, build: Callable[[ServiceContext], Service], argv: list[str] | None = None,
         parser: argparse.ArgumentParser | None = None) -> int:
     args = (parser or arg_parser(name)).parse_args(argv)
@@ -115,9 +126,11 @@ def run(name: str, build: Callable[[ServiceContext], Service], argv: list[str] |
     signal.signal(signal.SIGINT, _stop)
     service.start()
     ctx.client.start()
+    _tell_systemd(ctx)
     try:
         ctx.loop.run()
     finally:
+        sdnotify.notify("STOPPING=1")
         try:
             service.shutdown()
         finally:

@@ -134,3 +134,32 @@ def test_gpio_chip_from_the_environment_or_the_pi_controller_in_sysfs(tmp_path):
     assert gpiochip_number(env={}, sys_gpio=tmp_path) == 4   # a Pi 5 on a kernel before 6.6.45
     assert gpiochip_number(env={"CIRCUITQ_GPIO_CHIP": "0"}, sys_gpio=tmp_path) == 0
     assert gpiochip_number(env={}, sys_gpio=tmp_path / "none") == 0
+
+
+def test_a_service_under_systemd_says_ready_and_pings_its_watchdog_from_the_loop(tmp_path, broker, secrets_path):
+    """Type=notify and WatchdogSec= in deploy/systemd: READY=1 once running, WATCHDOG=1
+    every WatchdogSec/2 from the event loop, STOPPING=1 on SIGTERM."""
+    import socket
+    import time
+    sock_path = tmp_path / "notify.sock"
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(str(sock_path))
+    sock.settimeout(20)
+    cfg = house(tmp_path, secrets_file=str(secrets_path), mqtt={"port": broker.port})
+    proc = subprocess.Popen([sys.executable, "-m", "services.scheduler", "--config", str(cfg)], cwd=ROOT,
+                            env={**ENV, "NOTIFY_SOCKET": str(sock_path), "WATCHDOG_USEC": "600000"},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        got = [sock.recv(100).decode() for _ in range(4)]
+        assert got[0] == "READY=1" and got[1:] == ["WATCHDOG=1"] * 3
+        start = time.monotonic()
+        sock.recv(100)
+        assert time.monotonic() - start < 5  # every 0.3 s, not once
+        proc.terminate()
+        while (msg := sock.recv(100).decode()) == "WATCHDOG=1":
+            pass
+        assert msg == "STOPPING=1"
+    finally:
+        proc.kill()
+        proc.wait()
+        sock.close()
