@@ -28,8 +28,8 @@ import numpy as np
 from sim.simulate.spec import Exogenous, HouseSpec
 
 from .horizon import initial_state, solve_horizon
-from .permits import expand, hold_max_off, hold_min_times
-from .slots import SLOT_MIN, day_bounds, grid, series
+from .permits import expand, hold_max_off, hold_min_times, place
+from .slots import SLOT_MIN, day_bounds, grid, observed_running, series
 
 MIP_REL_GAP = 0.005  # stop within 0.5 % of the best bound (of the cost the decisions add)
 TIME_LIMIT_S = 60.0  # per day; a safety net, not hit on the built-in sites (see Stats)
@@ -42,6 +42,7 @@ class Stats:
     seconds: list[float] = field(default_factory=list)
     gaps: list[float] = field(default_factory=list)
     hit_time_limit: int = 0
+    whole_milp: int = 0  # days where relax-and-fix was not within the gap (model.Model.solve)
     binaries: list[int] = field(default_factory=list)
 
     @property
@@ -60,17 +61,27 @@ def solve_with_stats(spec: HouseSpec, exo: Exogenous, tariff, mip_rel_gap: float
     permits = {name: np.zeros(exo.n, dtype=bool) for name in spec.controllable}
     state = initial_state(spec)
     stats = Stats()
+    observed = observed_running(spec, exo)
     for i, (first, end) in enumerate(days):
         g = grid(exo, days[i:i + HORIZON_DAYS])
         commit = int(np.sum(g.start < end))
         plan = solve_horizon(spec, g, series(spec, exo, tariff, g), state, commit,
                              mip_rel_gap, time_limit_s)
+        lengths = g.length[:commit]
+        room = spec.max_running - observed[first:end]
         for name, mins in plan.minutes.items():
-            permits[name][first:end] = expand(mins, g.length[:commit], plan.right.get(name))
+            if name not in plan.right:  # whole slots: the pool, the zone's shed
+                permits[name][first:end] = expand(mins, lengths)
+        if spec.pool is not None:
+            room = room - permits[spec.pool.load][first:end]
+        placed = place({n: plan.minutes[n] for n in plan.right}, plan.right, lengths, room)
+        for name, p in placed.items():
+            permits[name][first:end] = p
         state = plan.state
         stats.seconds.append(plan.solution.seconds)
         stats.gaps.append(plan.solution.gap if plan.solution.gap is not None else 0.0)
         stats.hit_time_limit += plan.solution.status == 1
+        stats.whole_milp += plan.solution.whole
         stats.binaries.append(plan.binaries)
     for t in spec.tanks.values():
         p = hold_min_times(permits[t.load], t.relay.min_on_s, t.relay.min_off_s)

@@ -28,7 +28,7 @@ from .slots import Grid
 # 15 C mains; with the rest of the heat in a hot plug over cold water, 0.25 would do, but
 # a lower element that heats only part of a slot leaves lukewarm water under the plug, and
 # the reserve must cover that too (see the test that plays worst-case schedules).
-RESERVE = 0.4
+RESERVE = 0.35
 SHORTFALL_PENALTY = 100.0  # currency per kWh the plan would leave below the reserve
 
 
@@ -49,7 +49,8 @@ def satisfied_kwh(t: TankSpec) -> float:
     return tank_capacity_kwh_k(t) * above * (t.setpoint_c - t.deadband_c - t.inlet_c)
 
 
-def tank(m: Model, g: Grid, t: TankSpec, draw_kwh: np.ndarray, e0: float, hist: History) -> TankVars:
+def tank(m: Model, g: Grid, t: TankSpec, draw_kwh: np.ndarray, price: np.ndarray, e0: float,
+         hist: History) -> TankVars:
     n = g.n
     cap = tank_capacity_kwh_k(t)
     ua_kw = t.ua_w_k / 1000.0
@@ -67,8 +68,11 @@ def tank(m: Model, g: Grid, t: TankSpec, draw_kwh: np.ndarray, e0: float, hist: 
     m.rows([(heat, 1.0), (sw.u, -p_kw)], ub=0.0)  # heats only while permitted
     # ... and a permitted slot heats at least its relay's minimum on time: the permit is
     # the minutes the plan heats (permits.py), so a permit that heats nothing cannot exist
+    # (a full tank takes less, for which the plan pays as if it heated: `idle` kW priced
+    # like heat, so a permit is never a free way to meet max_off_h or bridge a run)
     least = np.minimum(max(1.0, np.ceil(t.relay.min_on_s / 60)) / g.length, 1.0) * p_kw
-    m.rows([(heat, 1.0), (sw.u, -least)], lb=0.0)
+    idle = m.var(n, 0.0, least, cost=price * g.hours)
+    m.rows([(heat, 1.0), (idle, 1.0), (sw.u, -least)], lb=0.0)
     e = m.var(n + 1, -t.full_kwh, e_sat)
     m.fix(e[:1], min(e0, e_sat))  # count only what the thermostat surely keeps
     # e[k+1] - a e[k] - h heat[k] = (1 - a) e_amb - draw[k]

@@ -22,6 +22,31 @@ def expand(minutes: np.ndarray, lengths: np.ndarray, right: np.ndarray | None = 
     return offset < np.repeat(minutes, lengths)
 
 
+def place(minutes: dict[str, np.ndarray], right: dict[str, np.ndarray], lengths: np.ndarray,
+          room: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-minute permits of the tanks' partial slots, placed where the big-load cap has room.
+
+    minutes[load][k]: minutes to permit in slot k; right[load][k]: prefer the slot's end (the
+    next slot's run follows), else its start. room: places left under max_running in each
+    minute (observed loads and the pool already counted). The MILP keeps the slot's total
+    duty under the cap, so the minutes fit whenever it did not pay to break it."""
+    room = room.astype(float).copy()
+    ends = np.cumsum(lengths)
+    out = {name: np.zeros(int(ends[-1]), dtype=bool) for name in minutes}
+    for k, (a, b) in enumerate(zip(ends - lengths, ends)):
+        for name, mins in minutes.items():
+            m = int(mins[k])
+            if m == 0:
+                continue
+            order = np.arange(a, b)[::-1] if right[name][k] else np.arange(a, b)
+            if m < b - a:  # where there is room first, then (the MILP paid for it) anywhere
+                order = np.concatenate([order[room[order] > 0], order[room[order] <= 0]])
+            chosen = order[:m]
+            out[name][chosen] = True
+            room[chosen] -= 1
+    return out
+
+
 def runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(starts, ends) of the runs of True."""
     d = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))

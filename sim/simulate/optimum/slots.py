@@ -88,14 +88,19 @@ class SlotSeries:
     window: np.ndarray | None  # the pool may run in the whole slot
 
 
-def series(spec: HouseSpec, exo: Exogenous, tariff, g: Grid) -> SlotSeries:
-    prices = [tariff.price(exo.t0 + timedelta(minutes=int(m))) for m in g.start]
-    fixed_w = exo.base_w - exo.pv_w
+def observed_running(spec: HouseSpec, exo: Exogenous) -> np.ndarray:
+    """Big observed loads running in each minute (each takes a place under max_running)."""
     running = np.zeros(exo.n)
     for name, watts in exo.observed_w.items():
-        fixed_w = fixed_w + watts
-        if name in spec.running_w:  # a big load: takes a place under max_running
+        if name in spec.running_w:
             running = running + (watts >= spec.running_w[name])
+    return running
+
+
+def series(spec: HouseSpec, exo: Exogenous, tariff, g: Grid) -> SlotSeries:
+    prices = [tariff.price(exo.t0 + timedelta(minutes=int(m))) for m in g.start]
+    fixed_w = exo.base_w - exo.pv_w + sum(exo.observed_w.values())
+    running = observed_running(spec, exo)
     for z in spec.zones.values():  # an unshed-able zone simulated by the runner, not observed
         if not z.sheddable and z.load not in exo.observed_w:
             raise ValueError(f"zone {z.load}: not sheddable and not in Exogenous.observed_w")
