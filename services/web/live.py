@@ -45,6 +45,7 @@ class Hub:
         self.override_by: dict[str, dict[str, dict]] = {k: {} for k in SET_KINDS.values()}
         self.listeners: list[tuple[asyncio.AbstractEventLoop, asyncio.Queue]] = []
         self.waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future, Callable[[dict], bool]]] = []
+        self.broker_connected = False
 
     # ------------------------------------------------------------ in: paho's thread
     def on_message(self, client, userdata, msg) -> None:
@@ -98,10 +99,20 @@ class Hub:
         if not fut.done():
             fut.set_result(event)
 
+    def set_broker(self, connected: bool) -> None:
+        """The page's own link to the broker: without it, what the page shows may be old."""
+        with self.lock:
+            self.broker_connected = connected
+            listeners = list(self.listeners)
+        event = {"kind": "broker", "name": "", "data": {"connected": connected}}
+        for loop, q in listeners:
+            loop.call_soon_threadsafe(self._put, q, event)
+
     # ------------------------------------------------------------ out: the web server's loop
     def snapshot(self) -> dict:
         with self.lock:
-            return {"state": {k: dict(v) for k, v in self.state.items()},
+            return {"broker_connected": self.broker_connected,
+                    "state": {k: dict(v) for k, v in self.state.items()},
                     "events": {k: list(v) for k, v in self.events.items()},
                     "override_by": {k: dict(v) for k, v in self.override_by.items()}}
 

@@ -83,6 +83,8 @@ def serve(argv: list[str]) -> int:
     # (the `by` user property of overrides). FleetClient resubscribes it at every connect.
     client.subscribe(f"{base}/#", lambda *_: None, qos=1)
     client.paho.message_callback_add(f"{base}/#", hub.on_message)
+    client.on_connect_hooks.append(lambda: hub.set_broker(True))
+    client.on_disconnect_hooks.append(lambda: hub.set_broker(False))
 
     def publish(topic: str, payload: str, by: str) -> None:
         props = Properties(PacketTypes.PUBLISH)

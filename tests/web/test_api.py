@@ -175,3 +175,22 @@ def test_history_of_a_recorded_day_and_its_csv(web):
     assert csv.headers["content-type"].startswith("text/csv") and csv.text.count("\n") == 1441
     assert s.get(web.url + "/api/history/2026-07-15").status_code == 404
     assert s.get(web.url + "/api/history/14-07-2026").status_code == 400
+
+
+def test_the_page_says_when_it_has_lost_the_broker(tmp_path, own_broker, secrets_path):
+    web = Web(tmp_path, own_broker, secrets_path).start()
+    try:
+        s = web.login("alice")
+
+        def connected(want: bool) -> None:
+            deadline = time.monotonic() + 30
+            while s.get(web.url + "/api/state").json()["broker_connected"] != want:
+                assert time.monotonic() < deadline, f"broker_connected never became {want}"
+                time.sleep(0.2)
+        connected(True)
+        own_broker.kill()
+        connected(False)  # what the page shows may be old: it says so
+        own_broker.start()
+        connected(True)
+    finally:
+        web.stop()

@@ -395,8 +395,16 @@ function later(fn, ms, key) {
   else { clearTimeout(timelineTimer); timelineTimer = setTimeout(fn, ms); }
 }
 
+function showBroker(connected) {
+  S.broker = connected;
+  const live = $("live");
+  if (!connected) { live.className = "live lost"; live.textContent = "no broker"; live.title = "the page has lost the broker: what it shows may be old"; }
+  else { live.textContent = "live"; live.className = S.streaming ? "live on" : "live off"; live.title = "live updates"; }
+}
+
 function apply(ev) {
   const k = ev.kind;
+  if (k === "broker") { showBroker(ev.data.connected); if (ev.data.connected) resync(); return; }
   if (k === "logout") { location.href = "/login"; return; }
   if (k === "reload") { location.reload(); return; }
   if (k === "alert" || k === "activity" || k === "error") {
@@ -419,11 +427,21 @@ function apply(ev) {
   if (["plan", "solar_forecast", "tariff_price"].includes(k)) later(loadTimeline, 500, "timeline");
 }
 
+async function resync() {
+  const st = await api("/api/state");
+  S.state = st.body.state; S.events = st.body.events; S.overrideBy = st.body.override_by;
+  renderLoads(); renderPower(); renderActivity(); showBroker(st.body.broker_connected);
+}
+
 function connect() {
-  const live = $("live");
   const es = new EventSource("/api/events");
-  es.onopen = () => { live.className = "live on"; live.title = "live updates: on"; };
-  es.onerror = () => { live.className = "live off"; live.title = "live updates: reconnecting"; };
+  let opened = false;
+  es.onopen = () => {  // after a reconnection, catch up with what changed meanwhile
+    S.streaming = true; showBroker(S.broker);
+    if (opened) resync();
+    opened = true;
+  };
+  es.onerror = () => { S.streaming = false; if (S.broker) { $("live").className = "live off"; $("live").title = "live updates: reconnecting"; } };
   es.onmessage = (m) => { try { apply(JSON.parse(m.data)); } catch (e) { console.error(e); } };
 }
 
@@ -435,6 +453,7 @@ async function start() {
   const st = await api("/api/state");
   S.config = st.body.config; S.state = st.body.state; S.events = st.body.events; S.overrideBy = st.body.override_by;
   S.tz = S.config.site.timezone;
+  S.broker = st.body.broker_connected;
   $("site").textContent = S.config.site.name;
   document.title = `${S.config.site.name} · circuitq`;
   renderLoads(); renderPower(); renderActivity();
