@@ -163,3 +163,27 @@ def test_a_service_under_systemd_says_ready_and_pings_its_watchdog_from_the_loop
         proc.kill()
         proc.wait()
         sock.close()
+
+
+def test_a_systemd_credential_is_private_by_its_directory_not_its_file_mode(tmp_path, monkeypatch):
+    """LoadCredential= hands the secrets over mode 440 in a mode-550 directory, both root's
+    group, readable by the unit's user through an ACL: private, whatever the group bit says."""
+    from circuitq.config.secrets import SecretsError, check_private
+    creds = tmp_path / "credentials"
+    creds.mkdir()
+    secret = creds / "secrets.yaml"
+    secret.write_text("mqtt_users: {}\n")
+    secret.chmod(0o440)
+    creds.chmod(0o550)
+    os.chown(creds, os.getuid(), 0)
+    os.chown(secret, os.getuid(), 0)
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(creds))
+    check_private(secret)
+    secret.chmod(0o444)  # others may read: refused, credential or not
+    with pytest.raises(SecretsError, match="readable by group or others"):
+        check_private(secret)
+    secret.chmod(0o440)
+    monkeypatch.delenv("CREDENTIALS_DIRECTORY")
+    with pytest.raises(SecretsError):
+        check_private(secret)  # outside systemd, mode 440 is refused as before
+    creds.chmod(0o700)

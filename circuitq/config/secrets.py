@@ -66,10 +66,31 @@ class SecretsError(Exception):
     pass
 
 
+def in_private_credentials_dir(path: Path, env: dict[str, str] | None = None) -> bool:
+    """A systemd credential (LoadCredential=): systemd writes it into a directory of the unit's
+    own that only root and the unit's user (by ACL) may read: its group bits, if any, belong
+    to root's group, which grants no one else anything."""
+    env = os.environ if env is None else env
+    creds = env.get("CREDENTIALS_DIRECTORY")
+    if not creds:
+        return False
+
+    def root_only(st: os.stat_result) -> bool:
+        return not st.st_mode & stat.S_IRWXO and (not st.st_mode & stat.S_IRWXG or st.st_gid == 0)
+
+    try:
+        directory = Path(creds).resolve()
+        if Path(path).resolve().parent != directory:
+            return False
+        return root_only(os.stat(directory)) and root_only(os.stat(path))
+    except OSError:
+        return False
+
+
 def check_private(path: Path) -> None:
     """Refuse a secrets file that group or others can read (dreadpi's chmod 600 advice, enforced)."""
     mode = os.stat(path).st_mode
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+    if mode & (stat.S_IRWXG | stat.S_IRWXO) and not in_private_credentials_dir(path):
         raise SecretsError(
             f"{path}: secrets file is readable by group or others (mode {stat.filemode(mode)}); "
             f"run: chmod 600 {path}"

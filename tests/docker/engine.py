@@ -24,6 +24,7 @@ SOCKET = RUN_DIR / "podman.sock"
 DEBIAN = "docker.io/library/debian:bookworm-slim"
 MOSQUITTO = "docker.io/library/eclipse-mosquitto:2"
 NODE = "docker.io/library/node:20-bookworm-slim"
+SYSTEMD = "localhost/circuitq-test/debian-systemd:12"
 HOST_CA = Path("/etc/ssl/certs/ca-certificates.crt")
 
 
@@ -124,6 +125,15 @@ def ensure_standins(work: Path) -> dict[str, float]:
             podman("build", "--quiet", "-t", image, "-f", str(HERE / containerfile), str(HERE))
             took[image.rsplit("/", 1)[1]] = time.monotonic() - t
     return took
+
+
+def ensure_systemd_image() -> float:
+    """The Debian 12 machine with systemd for the bare-metal installer's test; seconds taken."""
+    if has_image(SYSTEMD):
+        return 0.0
+    t = time.monotonic()
+    podman("build", "--quiet", "-t", SYSTEMD, "-f", str(HERE / "debian-systemd.Containerfile"), str(HERE))
+    return time.monotonic() - t
 
 
 def compose(project_dir: Path, *args: str, timeout: float = 900, check: bool = True) -> subprocess.CompletedProcess:

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
 import time
 from pathlib import Path
 
@@ -22,42 +20,17 @@ import yaml
 
 from circuitq import SERVICES
 from sim.broker import free_port
-from sim.fleet import deep_update
 from sim.secrets import make_dev_secrets
 from tests.docker import engine
+from tests.docker.project import copy_checkout, house_config
 from tests.mqtt_probe import Probe
 
-ROOT = Path(__file__).resolve().parents[2]
-USER_FILES = {"config/config.yaml", "config/secrets.yaml", "mosquitto/passwd", ".env"}
-NOWHERE = "http://127.0.0.1:9"  # clouds: refused at once inside each container, no traffic leaves
-FAST = {  # test-friendly durations, as in tests/test_fleet_e2e.py
-    "relays": {r: {"min_on_s": 0, "min_off_s": 0, "max_starts_per_hour": 100}
-               for r in ("water_heater_north", "water_heater_south", "pool_pump")},
-    "loads": {r: {"min_on_s": 0, "min_off_s": 0} for r in ("water_heater_north", "water_heater_south", "pool_pump")},
-    "scheduler": {"startup_grace_s": 1, "settle_s": 5},
-}
-
-
-def checkout_files() -> list[str]:
-    out = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True,
-                         text=True, check=True).stdout.split("\n")
-    return [f for f in out if f and f not in USER_FILES and (ROOT / f).is_file()]
 
 
 def user_project(project: Path) -> dict:
     """A clone as a user has it after following docs/install-compose.md."""
-    for f in checkout_files():
-        (project / f).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / f, project / f)
-    config = yaml.safe_load((ROOT / "config" / "example.yaml").read_text())
-    deep_update(config, {
-        "relay_agent": {"backend": "sim", "sim_state_file": "/var/lib/circuitq/gpio.json"},
-        "curb": {"auth_host": NOWHERE, "api_host": NOWHERE},
-        "solar": {"sources": [{"kind": "mqtt", "name": "meter", "topic": "circuitq/solar/input/meter"}]},
-        "ecobee": {"api_host": NOWHERE},
-        "notifier": {"prowl": {"host": NOWHERE}},
-        **FAST,
-    })
+    copy_checkout(project)
+    config = house_config("/var/lib/circuitq/gpio.json")
     (project / "config" / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     secrets = make_dev_secrets(project / "config" / "secrets.yaml")
     for f in (project / "config").iterdir():
