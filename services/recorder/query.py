@@ -28,6 +28,7 @@ class History:
     def __init__(self, con: sqlite3.Connection, lock=None):
         self.con = con
         self.lock = lock
+        self._tariff = self._tariff_made = None
 
     @classmethod
     def open(cls, path: Path | str, readonly: bool = True) -> "History":
@@ -69,9 +70,15 @@ class History:
                 "production_w": [round(max(p, 0.0), 1) for _, _, p in got]}
 
     # ------------------------------------------------------------ roll-ups
+    def has_readings(self, start: float, end: float) -> bool:
+        return bool(self._q("SELECT 1 FROM readings WHERE ts>=? AND ts<? LIMIT 1", (start, end)))
+
     def tariff_for(self, cfg, start: float, end: float):
-        """The configured tariff with the dynamic price series recorded around [start, end)."""
-        tariff = tariff_mod.from_config(cfg)
+        """The configured tariff with the dynamic price series recorded around [start, end).
+        Made once per History: its holiday calendars take tens of ms and a few MiB to build."""
+        if self._tariff_made is not cfg:
+            self._tariff, self._tariff_made = tariff_mod.from_config(cfg), cfg
+        tariff = self._tariff
         if tariff is None or not cfg.tariff.price_topic:
             return tariff
         points: list[tariff_mod.SeriesPoint] = []

@@ -114,8 +114,8 @@ class Recorder:
             oldest = max(datetime.fromtimestamp(first, self.tz).date(),
                          today - timedelta(days=int(self.rc.keep_readings_days)))
             d = oldest
-            while d < today:
-                if d.isoformat() not in finals:
+            while d < today:  # only days that have readings get a roll-up
+                if d.isoformat() not in finals and self.history.has_readings(*day_bounds(d, self.tz)):
                     todo.add(d)
                 d += timedelta(days=1)
         with self.dirty_lock:
