@@ -72,7 +72,7 @@ class Probe:
             payload = json.dumps(payload)
         self.c.publish(topic, payload, qos=qos, retain=retain).wait_for_publish(5)
 
-    def wait_for(self, pred, timeout: float = 10.0, since: int = 0) -> Msg:
+    def wait_for(self, pred, timeout: float = 30.0, since: int = 0) -> Msg:
         """First message (index >= since) satisfying pred(msg); raises after timeout."""
         deadline = time.monotonic() + timeout
         with self.cond:
@@ -89,7 +89,7 @@ class Probe:
                     raise TimeoutError(f"no matching message in {timeout}s; last seen:\n{seen}")
                 self.cond.wait(left)
 
-    def on_topic(self, topic: str, pred=lambda m: True, timeout: float = 10.0, since: int = 0) -> Msg:
+    def on_topic(self, topic: str, pred=lambda m: True, timeout: float = 30.0, since: int = 0) -> Msg:
         return self.wait_for(lambda m: m.topic == topic and pred(m), timeout, since)
 
     def last(self, topic: str) -> Msg | None:

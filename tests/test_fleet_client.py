@@ -46,7 +46,7 @@ def test_last_will_of_each_service_is_delivered_on_kill_9(broker, secrets, user_
         mark = user_probe.mark()
         proc.kill()
         proc.wait()
-        assert user_probe.on_topic(topic, lambda m: m.text == "offline", since=mark, timeout=5)
+        assert user_probe.on_topic(topic, lambda m: m.text == "offline", since=mark, timeout=30)
     finally:
         proc.kill()
 

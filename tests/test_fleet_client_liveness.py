@@ -56,7 +56,7 @@ def test_a_command_sent_the_instant_online_is_seen_is_always_heard(broker, secre
         sched.on_topic(status, lambda m: m.text == "online" and not m.retain, since=mark)
         sched.c.publish("circuitq/relay/pool_pump/command", json.dumps({"state": "on", "lease_s": 9, "id": str(i)}),
                         qos=1)
-        assert heard.wait(10), f"restart {i}: the command sent on `online` was lost"
+        assert heard.wait(30), f"restart {i}: the command sent on `online` was lost"
         agent.paho.disconnect()  # like a crash of the agent: no `offline` of its own
         agent.paho.loop_stop()
         agent.stop()

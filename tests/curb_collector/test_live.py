@@ -84,7 +84,7 @@ def test_service_live_readings_and_rest_fallback(start_collector, fake_curb, use
     fake_curb.live_enabled = False  # the stream goes away: REST readings again
     fake_curb.drop_live()
     mark = user_probe.mark()
-    user_probe.wait_for(live(READING, lambda d: d["source"] == "rest"), since=mark, timeout=5)
+    user_probe.wait_for(live(READING, lambda d: d["source"] == "rest"), since=mark, timeout=30)
     h = user_probe.wait_for(live(HEALTH, lambda d: d["state"] == "ok" and d["source"] == "rest"
                                  and d["message"]), since=mark).json()
     assert "live stream down" in h["message"]  # why the readings come from REST now

@@ -81,7 +81,7 @@ def test_wrong_password_error_alert_slow_retry_then_recovery(start_collector, fa
     assert fake_curb.counts["token:password"] <= 3  # slow retry, not a hammering
     assert svc.alive() and user_probe.last(STATUS).text == "online"
     fake_curb.password = "curb-pass"  # the owner fixed it on the website
-    user_probe.wait_for(live(READING), timeout=5)
+    user_probe.wait_for(live(READING), timeout=30)
     user_probe.wait_for(live(ALERT, lambda d: d["key"] == "curb:auth" and d["resolved"]))
     user_probe.wait_for(health("ok"))
 
@@ -134,7 +134,7 @@ def test_errors_give_error_health_alert_and_recovery(start_collector, fake_curb,
             user_probe.wait_for(live(ALERT, lambda d: d["key"] == "curb:failures"), since=mark)
         fake_curb.set_scenario("fresh")
         since = after(user_probe, h)
-        user_probe.wait_for(health("ok"), since=since, timeout=5)
+        user_probe.wait_for(health("ok"), since=since, timeout=30)
         if n == 0:
             user_probe.wait_for(live(ALERT, lambda d: d["key"] == "curb:failures" and d["resolved"]),
                                 since=since)

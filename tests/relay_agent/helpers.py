@@ -39,7 +39,7 @@ def on(cfg_path: Path) -> dict[str, bool]:
     return {n: p["on"] for n, p in pins(cfg_path).items()}
 
 
-def wait_until(pred, timeout: float = 10.0, step: float = 0.02, what: str = "condition"):
+def wait_until(pred, timeout: float = 30.0, step: float = 0.02, what: str = "condition"):
     deadline = time.monotonic() + timeout
     last_exc = None
     while time.monotonic() < deadline:

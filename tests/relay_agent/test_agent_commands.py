@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import signal
 import time
+from datetime import datetime
 
 from circuitq import topics
 
@@ -22,22 +23,25 @@ def test_lease_expiry_returns_relay_to_safe_state_renewal_keeps_it(config_factor
     start_agent(service_factory, cfg, user_probe)
     sched = probe_factory(broker, "scheduler")
     mark = user_probe.mark()
-    command(sched, "pool_pump", "off", lease_s=1.0, id="p1")
+    command(sched, "pool_pump", "off", lease_s=3.0, id="p1")
     st = user_probe.on_topic(relay_state("pool_pump"), lambda m: m.json()["level"] == "off", since=mark).json()
     assert st["commanded"] == "off" and st["command_id"] == "p1" and st["lease_until"]
     assert st["reason"]["code"] == "command" and st["switch_count"] == 1
     assert on(cfg)["pool_pump"] is False
     user_probe.on_topic(ACTIVITY, lambda m: "pool_pump switched off" in m.json()["message"], since=mark)
-    for _ in range(3):  # renewal: the same state again before the lease runs out
-        time.sleep(0.6)
-        command(sched, "pool_pump", "off", lease_s=1.0, id="p1")
-        assert on(cfg)["pool_pump"] is False
-    t_last = time.monotonic()
-    st = user_probe.on_topic(relay_state("pool_pump"), lambda m: m.json()["level"] == "on", since=mark,
-                             timeout=5).json()
-    assert 0.8 < time.monotonic() - t_last < 2.5
-    assert st["reason"]["code"] == "safe:lease_expired" and st["commanded"] is None
-    assert on(cfg)["pool_pump"] is True and st["switch_count"] == 2
+    for i in range(3):  # renewal: the same state again moves the lease on, no switch
+        mark = user_probe.mark()
+        command(sched, "pool_pump", "off", lease_s=3.0, id=f"p{i + 2}")
+        renewed = user_probe.on_topic(relay_state("pool_pump"), lambda m, i=i: m.json()["command_id"] == f"p{i + 2}",
+                                      since=mark).json()
+        assert renewed["level"] == "off" and renewed["switch_count"] == 1
+        assert datetime.fromisoformat(renewed["lease_until"]) > datetime.fromisoformat(st["lease_until"])
+        st = renewed
+    on_again = user_probe.on_topic(relay_state("pool_pump"), lambda m: m.json()["level"] == "on", since=mark).json()
+    # back on because the last lease ended, and not before it ended
+    assert datetime.fromisoformat(on_again["since"]) >= datetime.fromisoformat(st["lease_until"])
+    assert on_again["reason"]["code"] == "safe:lease_expired" and on_again["commanded"] is None
+    assert on(cfg)["pool_pump"] is True and on_again["switch_count"] == 2
 
 
 def test_retained_command_is_refused_at_every_connect(config_factory, service_factory,
@@ -129,7 +133,7 @@ def test_user_account_cannot_command_a_relay(config_factory, service_factory, us
     assert on(cfg)["pool_pump"] is True
     assert not [m for m in user_probe.messages[mark:] if m.topic in (relay_state("pool_pump"), ERROR)]
     command(probe_factory(broker, "scheduler"), "pool_pump", "off", id="from-scheduler")
-    wait_until(lambda: not on(cfg)["pool_pump"], 5, what="scheduler's command applied")
+    wait_until(lambda: not on(cfg)["pool_pump"], 30, what="scheduler's command applied")
 
 
 def test_min_on_min_off_and_starts_per_hour_are_held_then_applied(config_factory, service_factory,
@@ -220,7 +224,7 @@ def test_second_instance_is_refused_by_the_lock_and_touches_no_pin(config_factor
     cfg = config_factory(fast())
     first = start_agent(service_factory, cfg, user_probe)
     command(probe_factory(broker, "scheduler"), "pool_pump", "off")
-    wait_until(lambda: not on(cfg)["pool_pump"], 5)
+    wait_until(lambda: not on(cfg)["pool_pump"], 30)
     before = (cfg.parent / "state" / "run" / "gpio.json").read_text()
     second = service_factory("relay_agent", cfg)
     second.proc.wait(10)
@@ -237,7 +241,7 @@ def test_sighup_from_a_closed_terminal_is_a_shutdown_with_safe_states(config_fac
     cfg = config_factory(fast())
     agent = start_agent(service_factory, cfg, user_probe)
     command(probe_factory(broker, "scheduler"), "pool_pump", "off", lease_s=60)
-    wait_until(lambda: not on(cfg)["pool_pump"], 5, what="command applied")
+    wait_until(lambda: not on(cfg)["pool_pump"], 30, what="command applied")
     agent.kill(signal.SIGHUP)
     assert agent.proc.returncode == 0
     assert on(cfg)["pool_pump"] is True  # safe on, min_off 0

@@ -28,7 +28,7 @@ def test_scheduler_killed_sends_every_output_to_its_safe_state(config_factory, s
     try:
         assert fake.stdout.readline().strip() == "ready"
         drm_command(probe_factory(own_broker, "scheduler"), 3)
-        wait_until(lambda: not on(cfg)["pool_pump"] and on(cfg)["aircon.drm3"], 5, what="commands applied")
+        wait_until(lambda: not on(cfg)["pool_pump"] and on(cfg)["aircon.drm3"], 30, what="commands applied")
         mark = user.mark()
         t0 = time.monotonic()
         fake.kill()  # SIGKILL: no goodbye; the broker publishes the will
@@ -36,7 +36,7 @@ def test_scheduler_killed_sends_every_output_to_its_safe_state(config_factory, s
     finally:
         if fake.poll() is None:
             fake.kill()
-    wait_until(lambda: on(cfg)["pool_pump"] and not on(cfg)["aircon.drm3"], 5, what="safe states")
+    wait_until(lambda: on(cfg)["pool_pump"] and not on(cfg)["aircon.drm3"], 30, what="safe states")
     assert time.monotonic() - t0 < 3  # long before the 60 s leases would have run out
     st = user.on_topic(relay_state("pool_pump"), lambda m: m.json()["level"] == "on", since=mark).json()
     assert st["reason"]["code"] == "safe:scheduler_offline"
@@ -53,13 +53,13 @@ def test_broker_killed_safe_after_grace_then_reconnects_and_republishes(config_f
     sched = probe_factory(own_broker, "scheduler")
     command(sched, "pool_pump", "off", lease_s=60)
     drm_command(sched, 2, lease_s=60)
-    wait_until(lambda: not on(cfg)["pool_pump"] and on(cfg)["aircon.drm2"], 5, what="commands applied")
+    wait_until(lambda: not on(cfg)["pool_pump"] and on(cfg)["aircon.drm2"], 30, what="commands applied")
     port = own_broker.port
     own_broker.kill()
     t0 = time.monotonic()
     time.sleep(1.0)
     assert not on(cfg)["pool_pump"] and on(cfg)["aircon.drm2"], "went safe before broker_grace_s"
-    wait_until(lambda: on(cfg)["pool_pump"] and not on(cfg)["aircon.drm2"], 5, what="safe after grace")
+    wait_until(lambda: on(cfg)["pool_pump"] and not on(cfg)["aircon.drm2"], 30, what="safe after grace")
     assert 1.8 < time.monotonic() - t0 < 4.5
     own_broker.restart()
     assert own_broker.port == port
@@ -71,7 +71,7 @@ def test_broker_killed_safe_after_grace_then_reconnects_and_republishes(config_f
     assert user2.on_topic(dred_state(), lambda m: m.json()["reason"]["code"] == "safe:broker_lost").json()["mode"] == 0
     user2.on_topic("circuitq/relay_agent/status", lambda m: m.text == "online")
     command(probe_factory(own_broker, "scheduler"), "pool_pump", "off", lease_s=60)  # obeys again
-    wait_until(lambda: not on(cfg)["pool_pump"], 5, what="command after reconnect")
+    wait_until(lambda: not on(cfg)["pool_pump"], 30, what="command after reconnect")
     assert agent.alive()
 
 
@@ -82,14 +82,14 @@ def test_boot_levels_are_on_the_pins_before_any_broker_connection(config_factory
                      drm_outputs={"aircon": {"boot_mode": 2}})
     cfg = config_factory(overrides)
     agent = service_factory("relay_agent", cfg)
-    first = wait_until(lambda: len(on(cfg)) == 5 and on(cfg), 5, step=0.005, what="all pins set up")
+    first = wait_until(lambda: len(on(cfg)) == 5 and on(cfg), 30, step=0.005, what="all pins set up")
     t0 = time.monotonic()
     assert first["pool_pump"] is False and first["water_heater_north"] is True
     assert (first["aircon.drm2"], first["aircon.drm3"]) == (True, False)  # DRM2 from boot
     time.sleep(1.0)
     assert on(cfg) == first and agent.alive()
     # Never connected for broker_grace_s: every output to its safe state.
-    wait_until(lambda: on(cfg)["pool_pump"] and not on(cfg)["aircon.drm2"], 5, what="safe states")
+    wait_until(lambda: on(cfg)["pool_pump"] and not on(cfg)["aircon.drm2"], 30, what="safe states")
     assert time.monotonic() - t0 > 1.0
     assert "connected to" not in agent.log()
 
@@ -107,7 +107,7 @@ def test_stalled_loop_watchdog_goes_safe_and_exits_nonzero(config_factory, user_
         sched = probe_factory(broker, "scheduler")
         command(sched, "pool_pump", "off", lease_s=60)
         drm_command(sched, 3, lease_s=60)
-        wait_until(lambda: not on(cfg)["pool_pump"] and on(cfg)["aircon.drm3"], 5, what="commands applied")
+        wait_until(lambda: not on(cfg)["pool_pump"] and on(cfg)["aircon.drm3"], 30, what="commands applied")
         mark = user_probe.mark()
         t0 = time.monotonic()
         command(sched, "water_heater_north", "off", id="hang")  # the loop hangs holding its lock

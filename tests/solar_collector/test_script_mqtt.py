@@ -69,7 +69,7 @@ def test_mqtt_topic_source_from_node_red(solar, user_probe):
     r = user_probe.on_topic(PROD).json()
     assert r["w"] == 812.5 and r["source"] == "nodered" and r["stale"] is False
     # no newer message: the retained production turns stale by itself
-    assert user_probe.on_topic(PROD, lambda m: m.json()["stale"] is True, timeout=5).json()["w"] == 812.5
+    assert user_probe.on_topic(PROD, lambda m: m.json()["stale"] is True, timeout=30).json()["w"] == 812.5
     user_probe.publish(topic, "sunny")
     err = user_probe.on_topic("circuitq/error").json()
     assert err["topic"] == topic and "'nodered'" in err["error"]
