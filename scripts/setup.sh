@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Install what circuitq needs on a fresh Debian machine: the Mosquitto broker and client
-# tools, docker-compose (only to validate docker-compose.yml; no engine needed), and a
-# Python virtual environment in .venv with the project and its test tools.
+# Install what developing and testing circuitq needs on a fresh Debian machine: the Mosquitto
+# broker and client tools (for the tests' own brokers), and a Python virtual environment in
+# .venv with the project and its test tools. Not for the Pi in the panel: that is
+# docker compose (docs/install-compose.md) or scripts/install-pi.sh (docs/install-bare.md).
+# The container engine for `make test-compose` is scripts/setup-containers.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,7 +11,6 @@ need=()
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
 command -v mosquitto_passwd >/dev/null 2>&1 || need+=(mosquitto)
 command -v mosquitto_pub >/dev/null 2>&1 || need+=(mosquitto-clients)
-command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
 # The page (services/web): its charting library comes from npm at build time, and its tests
@@ -20,8 +21,13 @@ if [ ${#need[@]} -gt 0 ]; then
   sudo_=""; [ "$(id -u)" -eq 0 ] || sudo_="sudo"
   echo "setup: installing Debian packages: ${need[*]}"
   $sudo_ apt-get update -qq
-  # --no-install-recommends: docker-compose would otherwise pull in the whole Docker engine.
   DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq --no-install-recommends "${need[@]}"
+  # The tests start brokers of their own: Debian's system broker, enabled by the package,
+  # would only hold port 1883 (which docker compose's broker needs on a Pi).
+  if [[ " ${need[*]} " == *" mosquitto "* ]] && [ -d /run/systemd/system ]; then
+    $sudo_ systemctl disable --now --quiet mosquitto || true
+    echo "setup: Debian's mosquitto service is disabled (the tests run their own brokers)"
+  fi
 fi
 
 PY=${PYTHON:-python3}

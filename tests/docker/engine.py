@@ -19,7 +19,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ENGINE_DIR = Path(os.environ.get("CIRCUITQ_ENGINE_DIR", "/var/lib/circuitq-test-engine"))
-RUN_DIR = Path("/run/circuitq-test-engine")
+RUN_DIR = Path("/run") / ENGINE_DIR.name
 SOCKET = RUN_DIR / "podman.sock"
 DEBIAN = "docker.io/library/debian:bookworm-slim"
 MOSQUITTO = "docker.io/library/eclipse-mosquitto:2"
