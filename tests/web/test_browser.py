@@ -98,6 +98,7 @@ def test_the_household_page_end_to_end(web_fleet, browser):
     page.wait_for_selector(".health-list li[data-name='recorder'] .dot.ok", timeout=20000)
 
     SHOTS.mkdir(parents=True, exist_ok=True)
+    page.evaluate("document.getElementById('toast').hidden = true")  # the last override's note
     page.screenshot(path=str(SHOTS / "desktop.png"), full_page=True)
     phone = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
                                 storage_state=ctx.storage_state())
