@@ -37,9 +37,9 @@ class Switch:
 
 def switch(m: Model, g: Grid, hist: History, min_on_s: float = 0, min_off_s: float = 0,
            allowed: np.ndarray | None = None, max_off_h: float | None = None,
-           max_starts_per_hour: int | None = None, slot_cost: float = 0.0) -> Switch:
+           max_starts_per_hour: int | None = None) -> Switch:
     n = g.n
-    u = m.binary(n, cost=slot_cost)
+    u = m.binary(n)
     if allowed is not None:
         m.bound(u[~allowed], ub=0.0)
     start = m.var(n, 0.0, 1.0, cost=START_COST)

@@ -1,10 +1,11 @@
-"""The optimum's time grid: slots of SLOT_MIN minutes that never straddle a local midnight,
-and the minute series of the simulator averaged onto them.
+"""The optimum's time grid: slots that never straddle a local midnight, and the minute
+series of the simulator averaged onto them.
 
-Slots are 15 min: the tariff's periods change on the quarter hour at the finest, the relays'
-minimum on/off times (5-15 min) then hold by construction, and a 48 h horizon is 192 slots,
-which HiGHS solves in about a second (5-min slots triple the binaries for no change in
-price resolution; see the closing measurements in docs/simulate.md).
+The committed day is cut into 15-min slots: the tariff's periods change on the quarter hour
+at the finest, and a tank's permit is placed to the minute inside its slot anyway
+(permits.py). 5-min slots would triple the binaries for no change in price resolution: the
+15-min grid already solves in seconds a day, and the solve time grows faster than the
+number of slots.
 """
 from __future__ import annotations
 
