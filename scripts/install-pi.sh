@@ -101,8 +101,9 @@ install -m 644 mosquitto/acl /etc/mosquitto/circuitq/acl
 
 say "systemd units"
 install -m 644 deploy/systemd/circuitq@.service deploy/systemd/circuitq.target /etc/systemd/system/
-install -d -m 755 "/etc/systemd/system/circuitq@relay_agent.service.d"
-install -m 644 "deploy/systemd/circuitq@relay_agent.service.d/gpio.conf" "/etc/systemd/system/circuitq@relay_agent.service.d/"
+for dropin in deploy/systemd/circuitq@*.service.d/*.conf; do
+  install -D -m 644 "$dropin" "/etc/systemd/system/${dropin#deploy/systemd/}"
+done
 systemctl daemon-reload
 systemctl enable --quiet mosquitto circuitq.target
 for s in "${SERVICES[@]}"; do systemctl enable --quiet "circuitq@$s.service"; done

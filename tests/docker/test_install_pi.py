@@ -108,8 +108,8 @@ def test_hardening_and_groups_are_in_force(pi):
         status = m.read(f"/proc/{pid}/status")
         assert "NoNewPrivs:\t1" in status, s
         assert m.sh(f"systemctl show -p ProtectSystem --value circuitq@{s}.service").stdout.strip() == "strict"
-        user = m.sh(f"ps -o user= -p {pid}").stdout.strip()
-        assert user == f"circuitq-{s}"[:len(user)], (s, user)  # ps may shorten long names
+        uid = next(line.split()[1] for line in status.splitlines() if line.startswith("Uid:"))
+        assert m.sh(f"id -u circuitq-{s}").stdout.strip() == uid, s
         groups = m.sh(f"id -nG circuitq-{s}").stdout.split()
         assert ("gpio" in groups) == (s == "relay_agent"), (s, groups)
     assert m.sh("getent group gpio").stdout.strip().split(":")[3] == "circuitq-relay_agent"
