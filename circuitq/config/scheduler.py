@@ -243,8 +243,8 @@ class PlannerConfig(StrictModel):
                               "a runtime or the sky strays from the plan, or prices, a forecast or an "
                               "override arrive")
     hot_water_margin: float = Field(1.3, ge=1, le=3, description="plan for the learned use x this")
-    start_cost: float = Field(0.02, ge=0, description="price of one more start (currency): "
-                              "fewer, longer runs spare relays and compressors")
+    start_cost: float = Field(0.05, ge=0, description="price of one more start (currency): "
+                              "fewer, longer runs spare relays and pumps (aim: <= 12 starts a day)")
 
 
 class SchedulerConfig(StrictModel):

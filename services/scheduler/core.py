@@ -94,7 +94,7 @@ def classify(st: m.State, lp: LoadPolicy, lt: m.LoadRt, now: datetime, curb_ok: 
             return ("blocked",) + v
     v = st.planner.decisions.get(lp.name) if st.planner is not None and curb_ok else None
     if v is not None and v.kind == "run":  # the plan's run, queued by priority like any other
-        return ("eligible", v.code, v.text, v.until)
+        return ("eligible", v.code, v.text, v.until, v.holds_place)
     return ("eligible",)
 
 

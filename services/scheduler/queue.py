@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from . import model as m
 
 HOUR = timedelta(hours=1)
+PLANNED_BOOST = 1000  # priority added to a run the planner placed in this slot
 
 Decision = tuple[bool, str, str, "datetime | None"]
 
@@ -125,6 +126,10 @@ def allocate(st: m.State, now: datetime, wants: dict, curb_ok: bool) -> dict[str
             # a load rotated out (stale mode) goes to the back of the line
             waited = (now if lt.permitted and not incumbent else lt.off_since or st.boot_at).timestamp()
             prio = lp.cfg.forced_priority if name in forced_queued else lp.cfg.priority
+            w = wants[name]
+            if len(w) > 4 and w[4]:  # the plan placed this run here, within the big-load cap:
+                prio += PLANNED_BOOST  # it goes before what the plan did not place (observed
+                # loads still come first: they run whether we like it or not)
             if curb_ok:
                 cands.append((-prio, 0 if incumbent else 1, waited, name))
             else:  # blind: nobody knows who needs it, so loads take turns, longest waiter first
@@ -136,7 +141,11 @@ def allocate(st: m.State, now: datetime, wants: dict, curb_ok: bool) -> dict[str
             take(name)  # it runs whether we like it or not
             continue
         forced = forced_queued.get(name)
-        if idle(lt, name) and not forced:
+        w = wants.get(name, ())
+        holds = len(w) > 4 and w[4]  # a planned run expecting heat now keeps its place while idle:
+        # its tank's thermostat may call at any moment, and handing the place to another load
+        # would put three on at once, or cost relay operations to undo
+        if idle(lt, name) and not forced and not holds:
             res[name] = (True, "permitted:idle", f"permitted; drawing nothing for {pol.sched.settle_s:g} s, "
                          "so its slot is free", None)
             continue

@@ -55,7 +55,7 @@ def _strayed(ps, st, now: datetime) -> bool:
     if i is None or i == 0:
         return True
     for name, tank in ps.tanks.items():
-        if abs(tank.full_kwh - tank.deficit_kwh - plan.loads[name].expect[i - 1]) > TANK_STRAY_KWH:
+        if abs(tank.full_kwh - tank.cautious_kwh - plan.loads[name].expect[i - 1]) > TANK_STRAY_KWH:
             return True
     for name in ps.runtime:
         lt = st.loads[name]

@@ -17,6 +17,7 @@ FIRST_DRIFT_C_H = 1.0  # degC/h a room drifts while shed, until measured
 STALE = timedelta(minutes=30)  # an older room temperature is not used
 DUTY_WINDOW = timedelta(hours=2)
 WORTH = 0.9  # shed only if the work can be done later for at most this share of today's price
+START_COAST_H = 1.0  # a shed starts only if the room can coast at least this long
 
 
 @dataclass(slots=True)
@@ -71,29 +72,32 @@ class Zone:
 
 
 def decide_shed(zone: Zone, comfort, now: datetime, indoor_c: float | None, indoor_at: datetime | None,
-                price_now: float, cheapest_within, shed_now: bool) -> tuple[str, str]:
+                price_now: float, cheapest_within, shedding: bool) -> tuple[str, str]:
     """('shed' | 'run' | 'need', reason text). `cheapest_within(hours)` -> (price, when) of
-    the cheapest slot in the next `hours`."""
+    the cheapest slot in the next `hours`. `shedding`: the planner's own shed is in place.
+    Hysteresis: a shed starts only with an hour of coast ahead, and goes on while the price
+    it waits out lasts; the band's edge ends it (need)."""
     low, high = comfort.min_c + comfort.margin_c, comfort.max_c - comfort.margin_c
     fresh = indoor_c is not None and indoor_at is not None and now - indoor_at <= STALE
+    band = f"{comfort.min_c:g}-{comfort.max_c:g} C band"
     if fresh:
         if indoor_c <= low and zone.direction <= 0:
-            return "need", f"room at {indoor_c:.1f} C, at the edge of its {comfort.min_c:g}-{comfort.max_c:g} C band"
+            return "need", f"room at {indoor_c:.1f} C, at the edge of its {band}"
         if indoor_c >= high and zone.direction >= 0:
-            return "need", f"room at {indoor_c:.1f} C, at the edge of its {comfort.min_c:g}-{comfort.max_c:g} C band"
+            return "need", f"room at {indoor_c:.1f} C, at the edge of its {band}"
         coast = zone.coast_h(indoor_c, low, high)
-        if coast < 0.25:
-            return "run", f"room at {indoor_c:.1f} C could coast only {coast * 60:.0f} min"
-        price, when = cheapest_within(min(coast, 6.0))
+        if not shedding and coast < START_COAST_H:
+            return "run", f"room at {indoor_c:.1f} C could coast only {coast:.1f} h"
+        price, when = cheapest_within(min(max(coast, 0.25), 6.0))
         if price <= price_now * WORTH:
             return "shed", (f"{price_now:.3f}/kWh now, {price:.3f} from {when}; room at {indoor_c:.1f} C "
                             f"can coast {coast:.1f} h")
         return "run", f"no cheaper hour within the {coast:.1f} h the room at {indoor_c:.1f} C can coast"
     used = zone.duty_used(now)
-    if used >= comfort.max_shed_duty and not shed_now:
-        return "run", f"no room temperature: shed duty {used:.0%} of 2 h, limit {comfort.max_shed_duty:.0%}"
     if used >= comfort.max_shed_duty:
-        return "need", f"no room temperature: shed duty {used:.0%} of 2 h reached its limit"
+        if shedding:
+            return "need", f"no room temperature: shed duty {used:.0%} of 2 h reached its limit"
+        return "run", f"no room temperature: shed duty {used:.0%} of 2 h, limit {comfort.max_shed_duty:.0%}"
     price, when = cheapest_within(0.5)
     if price <= price_now * WORTH:
         return "shed", f"{price_now:.3f}/kWh now, {price:.3f} from {when} (no room temperature: duty-limited)"

@@ -18,10 +18,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 HOW = 168  # hours of the week
-LEVEL_ALPHA = 0.35  # weight of one measured interval in the level
+LEVEL_UP = 0.4  # weight of one measured interval in the level when use was higher than thought
+LEVEL_DOWN = 0.1  # ... and when it was lower: a cold shower costs more than a few cents of heat
+VAR_ALPHA = 0.15  # weight of one interval in the spread of use (relative to the prediction)
+Z_SAFE = 2.0  # plan for use this many spreads above the mean (about 1 interval in 40 exceeded)
 SHAPE_ALPHA = 0.25  # weight of one measured hour in its profile bin
 FULL_QUIET = timedelta(minutes=3)  # permitted, relay on, element silent this long: full
 MIN_INTERVAL = timedelta(minutes=30)  # shorter measured intervals are too noisy to learn from
+DEADBAND_SHARE = 0.12  # a tank thermostat calls only after losing about this share of its heat
+# (a 5-8 K deadband on a lower thermostat of a 45 K tank, roughly)
 STANDBY_SHARE = 0.012  # standby loss per hour as a share of the full tank's heat, first guess
 # (190 L class-C tank: ~85 W at 60 C = 2 kWh/day of 9.9 kWh: 0.85 %/h; a little more for pipes)
 
@@ -54,12 +59,18 @@ class Tank:
     element_w: float
     profile: list[float]  # kWh per hour of the week
     level: float = 1.0
-    deficit_kwh: float = 0.0  # estimated heat to be full again
+    deficit_kwh: float = 0.0  # estimated heat to be full again (at the learned mean use)
+    cautious_kwh: float = 0.0  # the same at the planning margin: what the plan and the
+    # hard need work from (water drawn since the last measurement is as uncertain as water
+    # that will be drawn)
+    margin_floor: float = 1.3
     full_at: datetime | None = None  # last time it was seen full
     in_since_full: float = 0.0  # kWh the element delivered since then
     pred_since_full: dict = field(default_factory=dict)  # hour of week -> [hours, predicted kWh]
     quiet_since: datetime | None = None  # permitted with the relay on and the element silent
+    ran: bool = False  # the element drew power during the current permission
     intervals: int = 0  # measured intervals learned from
+    spread: float = 0.35  # relative spread of measured use around the prediction (first guess)
     sensor_c: float | None = None  # tank temperature from a sensor, if one is configured
     sensor_at: datetime | None = None
     last: datetime | None = None
@@ -69,11 +80,16 @@ class Tank:
         """Predicted heat use in `hours` of hour-of-week `how` (kWh)."""
         return self.level * self.profile[how] * hours
 
+    def margin(self, floor: float) -> float:
+        """Plan for this multiple of the predicted use: the configured floor, more when the
+        household's use has been seen to swing more."""
+        return min(3.0, max(floor, 1.0 + Z_SAFE * self.spread))
+
     # ------------------------------------------------------------ observing the meter
     def observe(self, now: datetime, local: datetime, element_w: float | None, relay_on: bool,
                 permitted: bool) -> bool:
         """Advance to `now`. element_w: the circuit's watts (None: unknown). Returns True when
-        this observation found the tank full (an interval was measured)."""
+        this observation moved the estimate by a measurement (the tank found full)."""
         last, self.last = self.last, now
         if last is None or now <= last:
             return False
@@ -81,6 +97,7 @@ class Tank:
         how = hour_of_week(local)
         pred = self.use_kwh(how, dt_h)
         self.deficit_kwh += pred
+        self.cautious_kwh += pred * self.margin(self.margin_floor)
         acc = self.pred_since_full.get(how)
         if acc is None:
             acc = self.pred_since_full[how] = [0.0, 0.0]
@@ -90,23 +107,39 @@ class Tank:
         if drawing:
             delivered = min(element_w, self.element_w * 1.1) * dt_h / 1000
             self.deficit_kwh -= delivered
+            self.cautious_kwh -= delivered
             self.in_since_full += delivered
         self.deficit_kwh = min(max(self.deficit_kwh, 0.0), self.full_kwh)
-        if permitted and relay_on and element_w is not None and not drawing:
-            if self.quiet_since is None:
-                self.quiet_since = now
-            if now - self.quiet_since >= FULL_QUIET:
-                self._full(now)
-                return True
-        else:
+        self.cautious_kwh = min(max(self.cautious_kwh, self.deficit_kwh), self.full_kwh)
+        on = permitted and relay_on
+        if not on:
+            self.ran = False
             self.quiet_since = None
-        return False
+            return False
+        if drawing or element_w is None:
+            self.ran = self.ran or drawing
+            self.quiet_since = None
+            return False
+        if self.quiet_since is None:
+            self.quiet_since = now
+        if now - self.quiet_since < FULL_QUIET or self.quiet_since is None:
+            return False
+        self.quiet_since = now + timedelta(days=3650)  # once per quiet spell
+        if self.ran:  # it heated, then its thermostat was satisfied: full, measured
+            self._full(now)
+            return True
+        # permitted and silent from the start: the thermostat has not called, so the tank is
+        # within its deadband of full; nothing is measured (the interval goes on)
+        before = self.cautious_kwh
+        self.deficit_kwh = min(self.deficit_kwh, DEADBAND_SHARE * self.full_kwh)
+        self.cautious_kwh = min(self.cautious_kwh, DEADBAND_SHARE * self.full_kwh)
+        return before - self.cautious_kwh > 0.5
 
     def _full(self, now: datetime) -> None:
         if self.full_at is not None and now - self.full_at >= MIN_INTERVAL:
             self._learn(self.in_since_full)
         self.full_at, self.in_since_full, self.pred_since_full = now, 0.0, {}
-        self.deficit_kwh = 0.0
+        self.deficit_kwh = self.cautious_kwh = 0.0
 
     def _learn(self, used: float) -> None:
         """`used` kWh left the tank over the hours in pred_since_full."""
@@ -114,10 +147,15 @@ class Tank:
         if pred <= 0.05:
             return
         ratio = min(3.0, max(0.25, used / pred))
-        self.level = min(5.0, max(0.2, self.level * ((1 - LEVEL_ALPHA) + LEVEL_ALPHA * ratio)))
+        # how far off the prediction was, weighted by how long the interval was (a day's use
+        # varies more than a week's); the spread sets the plan's margin
+        span_h = sum(h for h, _ in self.pred_since_full.values())
+        err2 = (ratio - 1.0) ** 2 * min(1.0, span_h / 12.0)
+        self.spread = min(1.5, max(0.1, (self.spread ** 2 + VAR_ALPHA * (err2 - self.spread ** 2)) ** 0.5))
+        alpha = LEVEL_UP if ratio > 1 else LEVEL_DOWN
+        self.level = min(5.0, max(0.2, self.level * ((1 - alpha) + alpha * ratio)))
         # the shape: each hour's share of the measured use, by the old shape, but weighted
         # more where the interval was short (short intervals locate the use in time)
-        span_h = sum(h for h, _ in self.pred_since_full.values())
         alpha = SHAPE_ALPHA * min(1.0, 3.0 / max(span_h, 1.0))
         for how, (h, p) in self.pred_since_full.items():
             if h < 0.5:  # a sliver of an hour says little about that hour
@@ -132,11 +170,14 @@ class Tank:
         self.sensor_c, self.sensor_at = temp_c, now
         frac = min(1.0, max(0.0, (setpoint_c - temp_c) / max(1.0, setpoint_c - inlet_c)))
         self.deficit_kwh = max(self.deficit_kwh, frac * self.full_kwh)
+        self.cautious_kwh = max(self.cautious_kwh, self.deficit_kwh)
 
     # ------------------------------------------------------------ persistence
     def dump(self) -> dict:
         return {"profile": [round(x, 4) for x in self.profile], "level": round(self.level, 4),
-                "deficit_kwh": round(self.deficit_kwh, 3), "intervals": self.intervals,
+                "deficit_kwh": round(self.deficit_kwh, 3), "cautious_kwh": round(self.cautious_kwh, 3),
+                "intervals": self.intervals,
+                "spread": round(self.spread, 4),
                 "full_at": self.full_at.isoformat() if self.full_at else None}
 
     def restore(self, rec: dict, now: datetime) -> None:
@@ -145,14 +186,16 @@ class Tank:
             self.profile = [max(0.0, float(x)) for x in prof]
         self.level = min(5.0, max(0.2, float(rec.get("level", 1.0))))
         self.intervals = int(rec.get("intervals", 0))
+        self.spread = min(1.5, max(0.1, float(rec.get("spread", self.spread))))
         self.deficit_kwh = min(self.full_kwh, max(0.0, float(rec.get("deficit_kwh", 0.0))))
+        self.cautious_kwh = min(self.full_kwh, max(self.deficit_kwh, float(rec.get("cautious_kwh", 0.0))))
         self.last = now  # the time we were down is counted by the caller (restart margin)
 
 
-def new_tank(hw, nominal_w: float | None) -> Tank:
+def new_tank(hw, margin_floor: float) -> Tank:
     """A tank from its `hot_water` contract, with the first-days profile from its size."""
     full = hw.full_kwh
     daily_l = hw.daily_l if hw.daily_l is not None else 0.8 * hw.tank_l
     daily_kwh = daily_l * (hw.setpoint_c - hw.inlet_c) * 0.00116
     return Tank(full_kwh=full, element_w=hw.element_w,
-                profile=default_profile(daily_kwh, STANDBY_SHARE * full))
+                profile=default_profile(daily_kwh, STANDBY_SHARE * full), margin_floor=margin_floor)

@@ -1,8 +1,9 @@
 """Making the plan: the slots ahead with their prices, sunshine and free places, then each
 planned load placed by solve.py. Pure: state and time in, a Plan out.
 
-Order: tanks first (a cold shower is the worst broken promise), the one that runs short
-soonest first; then runtime loads; then tanks take what solar surplus is left.
+Order: runtime loads first (a pool pump fits inside the solar surplus; a 4.5 kW element
+mostly imports around it), then tanks, the one that runs short soonest first, then tanks
+take what surplus is left.
 """
 from __future__ import annotations
 
@@ -10,9 +11,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from .hotwater import hour_of_week
-from .solve import Grid, RunPlan, TankPlan, fill_from_surplus, plan_runtime, plan_tank
+from .solve import Grid, RunPlan, TankPlan, bridge_gaps, fill_from_surplus, plan_runtime, plan_tank
 
 NO_TARIFF = (1.0, 0.0)  # without a tariff: every kWh bought costs the same, solar is free
+FILL_MIN_SHARE = 0.2  # solar tops a tank up only once it has this share of its heat to take
+BRIDGE_H = 0.75  # a tank stays permitted through a gap this short between two planned runs ...
+BRIDGE_RATIO = 1.2  # ... unless the gap is more than this much dearer than the runs around it
+BUSY_PENALTY = 0.1  # per kWh, per expected observed load running: a run there may be cut short
 
 
 @dataclass(slots=True)
@@ -104,13 +109,21 @@ def make_plan(ps, st, now: datetime) -> Plan:
     base = [ps.baseline.base_w[loc.hour] for loc in locs]
     surplus = [max(0.0, solar[i] - base[i]) * dt_h[i] / 1000 for i in range(n)]
     cap = pol.sched.max_running
-    free = []
+    # free places: the cap less the observed big loads expected to run (a fraction: a load can
+    # be planned where an observed one runs only part of the time, at a penalty for the
+    # interruptions it risks)
+    free, risk = [], []
     for loc in locs:
         busy = ps.baseline.busy[loc.hour]
-        free.append(max(1 if busy < cap else 0, round(cap - busy)))
+        free.append(cap - busy)
+        risk.append(BUSY_PENALTY * busy)
     plan = Plan(now, starts, ends, dt_h, imp, exp, solar, base, list(surplus))
-    g = Grid(dt_h, imp, exp, surplus, free)
+    g = Grid(dt_h, imp, exp, surplus, free, risk)
 
+    # runtime loads first: a small pump fits inside the surplus and takes it whole, while a
+    # 4.5 kW element imports around whatever surplus it meets
+    for name in ps.runtime:
+        plan.loads[name] = _runtime_schedule(ps, st, name, g, starts, locs, dt_h)
     tank_inputs = {name: _tank_inputs(ps, st, name, starts, ends, locs, dt_h) for name in ps.tanks}
     order = sorted(tank_inputs, key=lambda n: tank_inputs[n]["first_short"])
     tank_plans: dict[str, TankPlan] = {}
@@ -120,20 +133,18 @@ def make_plan(ps, st, now: datetime) -> Plan:
                        pc.start_cost, ti["must"])
         _keep_max_off(g, tp, ti, starts, ends)
         tank_plans[name] = tp
-    for name in ps.runtime:
-        plan.loads[name] = _runtime_schedule(ps, st, name, g, starts, locs, dt_h)
     day = next((i for i, t in enumerate(starts) if t >= now + timedelta(hours=24)), n)
     worth = min(imp[:max(1, day)])  # what heat bought later (within a day) would cost
-    margin = pc.hot_water_margin
     for name in order:
         ti, tp = tank_inputs[name], tank_plans[name]
-        fill_from_surplus(g, tp, ti["full"], ti["kw"], ti["allowed"], worth)
+        fill_from_surplus(g, tp, ti["full"], ti["kw"], ti["allowed"], worth,
+                          FILL_MIN_SHARE * ti["full"])
         expect, e = [], ti["start"]
         for h, u in zip(tp.heat, ti["use"]):
-            e = min(ti["full"], e + h - u / margin)
+            e = min(ti["full"], e + h - u)
             expect.append(e)
-        plan.loads[name] = Schedule("hot_water", [h > 0.01 for h in tp.heat], list(tp.heat), tp.cost,
-                                    tp.short_at, expect=expect)
+        on = bridge_gaps(g, tp.heat, BRIDGE_H, BRIDGE_RATIO)
+        plan.loads[name] = Schedule("hot_water", on, list(tp.heat), tp.cost, tp.short_at, expect=expect)
     for name in ps.zones:
         plan.loads[name] = _zone_schedule(st, name, plan)
     return plan
@@ -169,7 +180,7 @@ def _tank_inputs(ps, st, name, starts, ends, locs, dt_h) -> dict:
     lc = lp.cfg
     hw = lc.hot_water
     tank = ps.tanks[name]
-    margin = pol.sched.planner.hot_water_margin
+    margin = tank.margin(pol.sched.planner.hot_water_margin)
     cals = pol.calendars
     use, allowed, must = [], [], []
     for s, loc, h in zip(starts, locs, dt_h):
@@ -179,7 +190,7 @@ def _tank_inputs(ps, st, name, starts, ends, locs, dt_h) -> dict:
         must.append(not off and (_override_covers(lt, s, "on") or _inside_any(cals, lc.force, s)))
     full = tank.full_kwh
     reserve = hw.reserve * full
-    start = full - tank.deficit_kwh
+    start = full - tank.cautious_kwh
     level, first_short = start, len(starts)
     for i, u in enumerate(use):
         level -= u
@@ -190,7 +201,8 @@ def _tank_inputs(ps, st, name, starts, ends, locs, dt_h) -> dict:
     if lc.max_off_h is not None and not lt.permitted and lt.last_on is not None:
         deadline = lt.last_on + timedelta(hours=lc.max_off_h)
     return {"use": use, "allowed": allowed, "must": must, "full": full, "reserve": reserve,
-            "start": start, "kw": hw.element_w / 1000, "first_short": first_short, "deadline": deadline}
+            "start": start, "kw": hw.element_w / 1000, "first_short": first_short, "deadline": deadline,
+            "margin": margin}
 
 
 def _keep_max_off(g: Grid, tp: TankPlan, ti: dict, starts, ends) -> None:
@@ -203,9 +215,9 @@ def _keep_max_off(g: Grid, tp: TankPlan, ti: dict, starts, ends) -> None:
     if any(tp.heat[i] > 0.01 for i in range(last + 1)):
         return
     cands = [i for i in range(last + 1) if ti["allowed"][i]] or list(range(last + 1))
-    j = min(cands, key=lambda i: (g.unit_cost(i), -i))
+    j = min(cands, key=lambda i: (g.unit_cost(i, ti["kw"]), -i))
     tp.heat[j] += 0.05  # permitted: the element takes what the tank needs
-    tp.cost += g.take(j, 0.05)
+    tp.cost += g.take(j, 0.05, ti["kw"])
 
 
 def _runtime_schedule(ps, st, name, g: Grid, starts, locs, dt_h) -> Schedule:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 EPS = 1e-6
+PLACE_MIN = 0.35  # a slot takes one more load while at least this much of a place is free
 
 
 @dataclass(slots=True)
@@ -27,20 +28,32 @@ class Grid:
     imp: list[float]  # import price (currency/kWh)
     exp: list[float]  # export credit (currency/kWh)
     surplus: list[float]  # forecast solar surplus left (kWh)
-    free: list[int]  # big-load places left
+    free: list[float]  # big-load places left (expected: observed loads run part of the time)
+    risk: list[float]  # extra price per kWh where observed loads may cut a run short
 
     n: int = 0
 
     def __post_init__(self):
         self.n = len(self.dt_h)
 
-    def unit_cost(self, i: int) -> float:
-        """Price of the next kWh in slot i."""
-        return self.exp[i] if self.surplus[i] > 0.02 else self.imp[i]
+    def unit_cost(self, i: int, kw: float) -> float:
+        """Price of the next kWh a load of `kw` takes in slot i, with the risk of being cut
+        short. A 4.5 kW element in 2 kW of surplus imports the other 2.5 kW: the surplus
+        covers only its share of the load's power."""
+        share = self.surplus[i] / (kw * self.dt_h[i]) if kw > 0 else 0.0
+        if share > 1.0:
+            share = 1.0
+        return share * self.exp[i] + (1.0 - share) * self.imp[i] + self.risk[i]
 
-    def take(self, i: int, kwh: float) -> float:
-        """Use kwh in slot i; returns its cost."""
-        s = min(self.surplus[i], kwh)
+    def has_place(self, i: int) -> bool:
+        return self.free[i] >= PLACE_MIN
+
+    def take(self, i: int, kwh: float, kw: float) -> float:
+        """A load of `kw` takes kwh in slot i; returns its cost. It uses the surplus in
+        proportion to the time it runs: kwh / kw hours of a slot whose surplus is spread
+        evenly over it."""
+        run_share = kwh / (kw * self.dt_h[i]) if kw > 0 else 1.0
+        s = min(self.surplus[i] * min(1.0, run_share), kwh)
         self.surplus[i] -= s
         return s * self.exp[i] + (kwh - s) * self.imp[i]
 
@@ -49,6 +62,7 @@ class Grid:
 class TankPlan:
     heat: list[float]  # kWh the element delivers per slot
     level: list[float]  # tank heat after each slot (kWh from the cold inlet)
+    kw: float = 0.0  # the element's power
     cost: float = 0.0
     short_at: int | None = None  # first slot whose reserve could not be met by any earlier slot
 
@@ -67,7 +81,7 @@ def plan_tank(g: Grid, start_kwh: float, full_kwh: float, reserve_kwh: float, el
     for u in use:
         e -= u
         level.append(e)
-    plan = TankPlan(heat, level)
+    plan = TankPlan(heat, level, element_kw)
     if must:
         for i in range(n):
             if must[i] and cap[i] > 0:
@@ -86,18 +100,16 @@ def plan_tank(g: Grid, start_kwh: float, full_kwh: float, reserve_kwh: float, el
             continue
         # cover the shortfalls after i too, up to the first slot that could heat more cheaply
         # than j (those later needs are that slot's to meet): one pick per run, not per slot
-        cj = g.unit_cost(j)
+        cj = g.unit_cost(j, element_kw)
         k = i
         while k + 1 < n:
             k1 = k + 1
-            if cap[k1] - heat[k1] > 0.01 and g.unit_cost(k1) < cj - EPS:
+            if cap[k1] - heat[k1] > 0.01 and g.unit_cost(k1, element_kw) < cj - EPS:
                 break
             if reserve_kwh - level[k1] > short:
                 short = reserve_kwh - level[k1]
             k = k1
         amt = min(short, cap[j] - heat[j], full_kwh - _peak(level, j, k))
-        if g.surplus[j] > 0.02:  # price the solar part apart: take it first, whole
-            amt = min(amt, g.surplus[j])
         _add(g, plan, j, max(amt, 0.01), full_kwh, occupy=heat[j] <= EPS)
     return plan
 
@@ -111,7 +123,7 @@ def _cheapest_before(g: Grid, heat: list[float], level: list[float], cap: list[f
     """The cheapest slot at or before i that can still add heat reaching slot i (-1: none).
     Walks backwards keeping the running maximum of the tank between j and i: once the tank
     is (nearly) full somewhere in between, heat added earlier would not reach slot i."""
-    surplus, exp, imp, free = g.surplus, g.exp, g.imp, g.free
+    surplus, exp, imp, free, risk = g.surplus, g.exp, g.imp, g.free, g.risk
     n = len(heat)
     best, best_cost = -1, float("inf")
     peak = level[i]
@@ -125,9 +137,12 @@ def _cheapest_before(g: Grid, heat: list[float], level: list[float], cap: list[f
         hj = heat[j]
         if cap[j] - hj <= 0.01:
             continue
-        c = exp[j] if surplus[j] > 0.02 else imp[j]
+        share = surplus[j] / cap[j]  # the element's run in this slot, by the surplus it meets
+        if share > 1.0:
+            share = 1.0
+        c = share * exp[j] + (1.0 - share) * imp[j] + risk[j]
         if hj <= EPS:
-            if free[j] <= 0:
+            if free[j] < PLACE_MIN:
                 continue
             if start_cost and not ((j > 0 and heat[j - 1] > EPS) or (j + 1 < n and heat[j + 1] > EPS)):
                 c += start_cost / max(min(cap[j], short), 0.1)  # a new run pays for its start
@@ -140,7 +155,7 @@ def _add(g: Grid, plan: TankPlan, j: int, amt: float, full: float, occupy: bool)
     if amt <= EPS:
         return
     plan.heat[j] += amt
-    plan.cost += g.take(j, amt)
+    plan.cost += g.take(j, amt, plan.kw)
     if occupy:
         g.free[j] -= 1
     lv = plan.level
@@ -150,17 +165,45 @@ def _add(g: Grid, plan: TankPlan, j: int, amt: float, full: float, occupy: bool)
 
 
 def fill_from_surplus(g: Grid, plan: TankPlan, full_kwh: float, element_kw: float,
-                      allowed: list[bool], worth_below: float) -> None:
+                      allowed: list[bool], worth_below: float, min_room_kwh: float) -> None:
     """Store solar that would otherwise be exported for less than `worth_below` per kWh
-    (what the heat would cost to buy later), as far as the tank has room ahead."""
+    (what the heat would cost to buy later), as far as the tank has room ahead. A tank with
+    less room than `min_room_kwh` is left alone: its thermostat would not call (deadband),
+    and a relay closed for nothing is a relay operation spent."""
     n = g.n
     for j in range(n):
-        if not allowed[j] or g.surplus[j] <= 0.05 or g.exp[j] >= worth_below:
+        if not allowed[j] or g.surplus[j] <= 0.05 or g.unit_cost(j, element_kw) >= worth_below:
             continue
         room = full_kwh - _peak(plan.level, j, n - 1)
+        joins = plan.heat[j] > EPS or (j > 0 and plan.heat[j - 1] > EPS)
+        if room < (0.05 if joins else min_room_kwh):
+            continue
         amt = min(g.surplus[j], element_kw * g.dt_h[j] - plan.heat[j], room)
-        if amt > 0.05 and (plan.heat[j] > EPS or g.free[j] > 0):
+        if amt > 0.05 and (plan.heat[j] > EPS or g.has_place(j)):
             _add(g, plan, j, amt, full_kwh, occupy=plan.heat[j] <= EPS)
+
+
+def bridge_gaps(g: Grid, heat: list[float], max_gap_h: float, max_ratio: float) -> list[bool]:
+    """Permission per slot: the planned heat, with short gaps between runs closed when the gap
+    is not much dearer than the runs around it. A permitted tank draws only what its
+    thermostat asks, so a bridged gap costs little and saves a relay two operations."""
+    on = [h > 0.01 for h in heat]
+    n = len(on)
+    i = 0
+    while i < n:
+        if on[i]:
+            i += 1
+            continue
+        j = i
+        while j < n and not on[j]:
+            j += 1
+        if 0 < i and j < n and sum(g.dt_h[i:j]) <= max_gap_h + 1e-9:
+            around = max(g.imp[i - 1], g.imp[j])
+            if all(g.imp[k] <= around * max_ratio for k in range(i, j)):
+                for k in range(i, j):
+                    on[k] = True
+        i = j
+    return on
 
 
 @dataclass(slots=True)
@@ -180,19 +223,17 @@ def plan_runtime(g: Grid, need_h: list[tuple[list[int], float]], kw: float, star
         for i in range(g.n):
             if must[i]:
                 on[i] = True
-                plan.cost += g.take(i, kw * g.dt_h[i])
+                plan.cost += g.take(i, kw * g.dt_h[i], kw)
                 g.free[i] -= 1
     for window, hours in need_h:
         got = sum(g.dt_h[i] for i in window if on[i])
         cost = {}
         for i in window:  # a kWh's price in each slot of the window (surplus first)
-            kwh = kw * g.dt_h[i]
-            sur = min(g.surplus[i], kwh)
-            cost[i] = sur * g.exp[i] + (kwh - sur) * g.imp[i]
+            cost[i] = kw * g.dt_h[i] * g.unit_cost(i, kw)
         while got < hours - 0.01:
             best, best_c = -1, float("inf")
             for i in window:
-                if on[i] or g.free[i] <= 0:
+                if on[i] or g.free[i] < PLACE_MIN:
                     continue
                 c = cost[i]
                 if not ((i > 0 and on[i - 1]) or (i + 1 < g.n and on[i + 1])):
@@ -203,7 +244,7 @@ def plan_runtime(g: Grid, need_h: list[tuple[list[int], float]], kw: float, star
                 plan.short_h += hours - got
                 break
             on[best] = True
-            plan.cost += g.take(best, kw * g.dt_h[best])
+            plan.cost += g.take(best, kw * g.dt_h[best], kw)
             g.free[best] -= 1
             got += g.dt_h[best]
     return plan

@@ -48,7 +48,7 @@ def new_planner(pol) -> PlannerState | None:
     for name, lp in pol.loads.items():
         lc = lp.cfg
         if lc.hot_water is not None and lp.kind == "relay":
-            tanks[name] = new_tank(lc.hot_water, lc.nominal_w)
+            tanks[name] = new_tank(lc.hot_water, cfg.scheduler.planner.hot_water_margin)
         elif lc.comfort is not None and lp.kind == "thermostat":
             zones[name] = Zone()
         elif lc.runtime is not None and lp.kind == "relay":
@@ -89,16 +89,16 @@ def observe(ps: PlannerState, st, now: datetime) -> None:
 def _observe_house(ps: PlannerState, st, hour: int) -> None:
     """The rest of the house this minute: consumption not planned, observed loads running."""
     pol = st.policy
-    planned = set(ps.loads)
-    planned_w = sum(st.loads[n].power_w or 0.0 for n in planned)
+    placed = set(ps.tanks) | set(ps.runtime)  # the loads the plan's grid places itself
+    planned_w = sum(st.loads[n].power_w or 0.0 for n in placed)
     busy = 0
     other_w = 0.0
     for name, lp in pol.loads.items():
-        if name in planned:
+        if name in placed:
             continue
         lt = st.loads[name]
         other_w += lt.power_w or 0.0
-        if lt.running and lp.cfg.counts:
+        if lt.running and lp.cfg.counts:  # observed loads and thermostats: places taken
             busy += 1
     base = st.consumption_w - planned_w if st.consumption_w is not None else other_w
     ps.baseline.observe(hour, max(0.0, base), busy)
@@ -117,7 +117,9 @@ def restore(ps: PlannerState, rec: dict, now: datetime, saved: datetime | None) 
             tank = ps.tanks[name]
             tank.restore(r, now)
             if saved is not None and now > saved:  # the water used while we were down
-                tank.deficit_kwh = min(tank.full_kwh, tank.deficit_kwh + _use_between(tank, saved, now, ps))
+                down = _use_between(tank, saved, now, ps)
+                tank.deficit_kwh = min(tank.full_kwh, tank.deficit_kwh + down)
+                tank.cautious_kwh = min(tank.full_kwh, tank.cautious_kwh + down * tank.margin(tank.margin_floor))
             notes.append(f"{name}: learned hot-water use restored ({tank.intervals} measured intervals, "
                          f"x{tank.level:.2f})")
     for name, r in (rec.get("zones") or {}).items():

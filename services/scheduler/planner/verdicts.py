@@ -6,6 +6,7 @@ Codes (docs/planner.md):
   needed:comfort    the room is at the edge of its band: the shed ends
   planned:solar     running on forecast or measured solar surplus
   planned:cheap     running in one of the cheapest slots before the need
+  planned:finish    a heater finishing its cycle (its thermostat still calls) at a fair price
   planned:wait      not now: the next planned run and why
   planned:done      today's hours are done (a runtime load)
   planned:shed      a thermostat held off: the same work is cheaper later
@@ -20,6 +21,7 @@ from .comfort import decide_shed
 
 LIVE_SOLAR_SHARE = 0.6  # heat on measured surplus once it covers this share of the element
 LIVE_SOLAR_MIN_KWH = 0.5  # ... and the tank is at least this short
+FINISH_RATIO = 1.1  # a heating cycle runs to its end while the price is this close to the day's lowest
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +30,7 @@ class Verdict:
     code: str
     text: str
     until: datetime | None = None
+    holds_place: bool = False  # run: keeps its big-load place while idle (heat is expected now)
 
 
 def verdicts(ps, st, now: datetime) -> dict[str, Verdict]:
@@ -57,20 +60,27 @@ def _tank(ps, st, name, plan, cur: int, now: datetime) -> Verdict:
     tank = ps.tanks[name]
     lt = st.loads[name]
     hw = st.policy.loads[name].cfg.hot_water
-    full, deficit = tank.full_kwh, tank.deficit_kwh
+    full, deficit = tank.full_kwh, tank.cautious_kwh
     reserve = hw.reserve * full
-    state = f"tank about {deficit:.1f} of {full:.1f} kWh short"
+    state = f"tank up to {deficit:.1f} of {full:.1f} kWh short (at most {tank.deficit_kwh:.1f} expected)"
     currency = st.policy.tariff.currency if st.policy.tariff else ""
     if full - deficit <= reserve:
         return Verdict("need", "needed:hot_water", f"{state}: at its {hw.reserve:.0%} reserve, heating now")
     s = plan.loads[name]
+    heating = lt.permitted and lt.power_w is not None and lt.power_w >= 0.3 * tank.element_w
+    if heating and not s.on[cur] and tank.ran and plan.imp[cur] <= FINISH_RATIO * min(plan.imp):
+        # its thermostat still calls: the tank is short for certain, and stopping now would
+        # leave it part-heated until the next run (and spend two relay operations)
+        return Verdict("run", "planned:finish", f"finishing its heating at {_price(plan, cur, currency)} "
+                       f"(its thermostat still calls); {state}", None, True)
     if s.on[cur]:
         end = _run_end(plan, name, cur)
+        hold = s.kwh[cur] > 0.05 or heating  # a bridged gap keeps permission, not the place
         if plan.from_solar(name, cur):
             return Verdict("run", "planned:solar", f"heating on solar ({plan.solar_w[cur]:.0f} W forecast) "
-                           f"until {_hhmm(st, end, now)}; {state}", end)
+                           f"until {_hhmm(st, end, now)}; {state}", end, hold)
         return Verdict("run", "planned:cheap", f"heating at {_price(plan, cur, currency)}, the cheapest before "
-                       f"it is needed, until {_hhmm(st, end, now)}; {state}", end)
+                       f"it is needed, until {_hhmm(st, end, now)}; {state}", end, hold)
     live = _live_surplus(st)
     running_live = ps.solar_run.get(name, False)
     need_share = LIVE_SOLAR_SHARE * (0.6 if running_live else 1.0)  # hysteresis once started
@@ -130,7 +140,7 @@ def _runtime(st, name, plan, cur: int, now: datetime) -> Verdict:
         how = "on solar" if plan.from_solar(name, cur) else f"at {_price(plan, cur, currency)}"
         code = "planned:solar" if plan.from_solar(name, cur) else "planned:cheap"
         return Verdict("run", code, f"running {how} until {_hhmm(st, end, now)}; {done_h:.1f} of "
-                       f"{rt.hours:g} h done today", end)
+                       f"{rt.hours:g} h done today", end, True)
     nxt = plan.next_on(name, cur + 1)
     when = plan.starts[nxt] if nxt is not None else None
     return Verdict("wait", "planned:wait", f"next run {_hhmm(st, when, now)}; {done_h:.1f} of {rt.hours:g} h "
@@ -142,9 +152,9 @@ def _zone(ps, st, name, plan, cur: int, now: datetime) -> Verdict:
     lp, lt = pol.loads[name], st.loads[name]
     zone = ps.zones[name]
     released = zone.released_at is not None and now - zone.released_at < timedelta(minutes=lp.cfg.guarantee_min)
-    if released:
+    if released:  # forced like the release itself: the queue may not shed it again meanwhile
         until = zone.released_at + timedelta(minutes=lp.cfg.guarantee_min)
-        return Verdict("run", "needed:comfort", f"room recovering after a shed until {_hhmm(st, until, now)}",
+        return Verdict("need", "needed:comfort", f"room recovering after a shed until {_hhmm(st, until, now)}",
                        until)
 
     def cheapest_within(hours: float):
@@ -154,7 +164,7 @@ def _zone(ps, st, name, plan, cur: int, now: datetime) -> Verdict:
         return plan.imp[best], _hhmm(st, plan.starts[best], now)
 
     kind, text = decide_shed(zone, lp.cfg.comfort, now, lt.indoor_c, lt.indoor_at, plan.imp[cur],
-                             cheapest_within, lt.permitted is False)
+                             cheapest_within, lt.permitted is False and lt.code == "planned:shed")
     if kind == "need":
         if lt.permitted is False:
             zone.released_at = now
