@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import re
+import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 from .cli import POLICIES
@@ -18,6 +20,11 @@ ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "simulate.md"
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 RUNS = [("greensboro", 1), ("greensboro", 7), ("sandpoint", 1), ("sandpoint", 7)]
+
+
+def _head() -> str:
+    r = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    return r.stdout.strip() or "unknown"
 
 
 def command(site: str, month: int, out: Path, days: int, seed: int) -> list[str]:
@@ -42,7 +49,8 @@ def main(argv=None) -> int:
         table = (out / "results.md").read_text().strip()
         parts.append(f"{table}\n\n`python -m sim.simulate {' '.join(args[:-2])}`\n")
     text = DOC.read_text()
-    block = f"{START}\n" + "\n".join(parts) + f"{END}"
+    stamp = f"_Made {date.today()} at commit {_head()}._\n\n"
+    block = f"{START}\n{stamp}" + "\n".join(parts) + f"{END}"
     new, n = re.subn(re.escape(START) + ".*?" + re.escape(END), lambda _: block, text, flags=re.S)
     if n != 1:
         print(f"{DOC}: the markers {START} ... {END} are missing", file=sys.stderr)
