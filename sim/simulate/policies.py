@@ -99,6 +99,7 @@ class CoreController:
         self._held = False
         self.cmd_n = 0
         self.deadline = None  # the relay agent's next lease end or eligible transition (s)
+        self.sensors = [n for n in spec.tanks if cfg.loads[n].hot_water and cfg.loads[n].hot_water.sensor]
 
     # ------------------------------------------------------------------ the runner's interface
     def level(self, load: str) -> bool:
@@ -115,8 +116,9 @@ class CoreController:
         return self.st.loads[load].code.startswith(FORCED)
 
     def observe(self, k: int, circuits: dict[str, float], pv_w: float, zone_c: float | None,
-                zone_running: bool) -> None:
-        """End of minute k: timers inside it, then the reading of its averages."""
+                zone_running: bool, tank_top_c: dict[str, float]) -> None:
+        """End of minute k: timers inside it, then the reading of its averages (and the tank
+        sensors a config declares with hot_water.sensor: the top of the tank)."""
         now = self.t0 + timedelta(minutes=k + 1)
         st = self.st
         while st.next_wake is not None and st.next_wake < now:
@@ -129,6 +131,8 @@ class CoreController:
             if self.reported.get(relay) != core.value:
                 self.reported[relay] = core.value
                 events.append(m.RelayFeedback(relay, core.value))
+        for load in self.sensors:
+            events.append(m.TankTemp(load, tank_top_c[load]))
         t = (k + 1) * 60.0
         if self.zone_load and t >= self.next_poll:
             self.next_poll = t + self.poll_s
@@ -193,7 +197,7 @@ class NoControl:
     def forced(self, load: str) -> bool:
         return False
 
-    def observe(self, k, circuits, pv_w, zone_c, zone_running) -> None:
+    def observe(self, k, circuits, pv_w, zone_c, zone_running, tank_top_c) -> None:
         self.k = k + 1 if k + 1 < len(self.timer or ()) else k
 
 
@@ -235,5 +239,5 @@ class Permits(CoreController):
         if self.zone_load:
             self.shed.command(t, not self.permits[self.zone_load][k], 120.0)
 
-    def observe(self, k, circuits, pv_w, zone_c, zone_running) -> None:
+    def observe(self, k, circuits, pv_w, zone_c, zone_running, tank_top_c) -> None:
         self._apply(k + 1)

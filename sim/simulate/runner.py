@@ -68,6 +68,7 @@ def run(ctl, spec: HouseSpec, exo: Exogenous, progress=None) -> Trace:
     d = 0
     circuits_of = {name: spec.circuits[name] for name in rec_w}
 
+    tops: dict[str, float] = {}  # tank -> top temperature at the end of the minute (a sensor)
     for k in range(n):
         circuits = {}
         for (name, tank), dl in zip(tanks, draws):
@@ -79,7 +80,7 @@ def run(ctl, spec: HouseSpec, exo: Exogenous, progress=None) -> Trace:
             circuits[circuits_of[name]] = w
             if tank.cold_l != before:
                 cold[name][k] = tank.cold_l - before
-            top_c[name][k] = tank.T[-1]
+            top_c[name][k] = tops[name] = tank.top_at(k + 1)
         if pool:
             on = ctl.level(pool.load)
             permit[pool.load][k] = on
@@ -97,7 +98,7 @@ def run(ctl, spec: HouseSpec, exo: Exogenous, progress=None) -> Trace:
             zone_c[k] = zone.T
         for circuit, _, arr in observed:
             circuits[circuit] = arr[k]
-        ctl.observe(k, circuits, pv[k], zone.T if zone else None, zone_running)
+        ctl.observe(k, circuits, pv[k], zone.T if zone else None, zone_running, tops)
         for name in controllable:
             if ctl.forced(name):
                 forced[name][k] = True

@@ -88,3 +88,33 @@ def test_relay_agent_limits_hold_whatever_the_policy(world):
         inner = runs[1:-1]  # the first and last stretches are cut by the run's ends
         limit = min(ts.relay.min_on_s, ts.relay.min_off_s) / 60
         assert (inner >= limit - 1).all(), (name, inner.min())
+
+
+def test_a_declared_tank_sensor_reads_the_top_of_the_tank(house_path, tmp_path, monkeypatch):
+    """hot_water.sensor: true -> the core also gets that tank's temperature, as live (and only
+    that tank's): the top of the simulated tank at the end of each minute."""
+    import yaml
+
+    from circuitq.config import load_config
+    data = yaml.safe_load(house_path.read_text())
+    data["loads"]["water_heater_north"].setdefault("hot_water", {"tank_l": 190, "element_w": 4500})
+    data["loads"]["water_heater_north"]["hot_water"]["sensor"] = True
+    path = tmp_path / "sensor.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    cfg, spec, exo = build(load_config(path, env={}), "greensboro", 2025, 1, 1, seed=1)
+    temps = []
+    real = policies.decide
+
+    def spy(now, st, event):
+        for e in (event.events if isinstance(event, m.Batch) else [event]):
+            if type(e) is m.TankTemp:
+                temps.append((now, e.load, e.temp_c))
+        return real(now, st, event)
+
+    monkeypatch.setattr(policies, "decide", spy)
+    tr = run(CoreController("circuitq", cfg, spec, exo), spec, exo)
+    assert len(temps) == exo.n and {load for _, load, _ in temps} == {"water_heater_north"}
+    for now, load, c in temps[::97]:
+        k = int((now - exo.t0) / timedelta(minutes=1)) - 1
+        assert c == pytest.approx(float(tr.top_c[load][k]), abs=1e-3)
+    assert min(c for _, _, c in temps) < max(c for _, _, c in temps)  # it moves with draws and heat

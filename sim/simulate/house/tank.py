@@ -166,9 +166,11 @@ class Tank:
     def stored_j(self) -> float:
         return sum(self.T) * self.c_layer
 
-    @property
-    def top_c(self) -> float:
-        return self.T[-1]
+    def top_at(self, k: int) -> float:
+        """The top node's temperature at the start of minute k, standby included (C)."""
+        m = k - self.k
+        t = self.T[-1]
+        return t if m <= 0 else self.amb + (t - self.amb) * self.r ** m
 
     def usable_kwh(self) -> float:
         """Heat above COLD_DRAW_C in the tank now (kWh): what can still be drawn hot."""
