@@ -43,7 +43,7 @@ def main(argv=None) -> int:
         out = Path(a.out) / f"{site}-{month:02d}"
         args = command(site, month, out, a.days, a.seed)
         print("python -m sim.simulate " + " ".join(args), file=sys.stderr, flush=True)
-        rc = simulate_main(args + ["--quiet"])
+        rc = simulate_main(args)
         if rc:
             return rc
         table = (out / "results.md").read_text().strip()
