@@ -38,13 +38,21 @@ def place(minutes: dict[str, np.ndarray], right: dict[str, np.ndarray], lengths:
             m = int(mins[k])
             if m == 0:
                 continue
-            order = np.arange(a, b)[::-1] if right[name][k] else np.arange(a, b)
-            if m < b - a:  # where there is room first, then (the MILP paid for it) anywhere
-                order = np.concatenate([order[room[order] > 0], order[room[order] <= 0]])
-            chosen = order[:m]
-            out[name][chosen] = True
-            room[chosen] -= 1
+            s = _block(room[a:b] > 0, m, bool(right[name][k]))
+            out[name][a + s:a + s + m] = True
+            room[a + s:a + s + m] -= 1
     return out
+
+
+def _block(free: np.ndarray, m: int, from_end: bool) -> int:
+    """Offset of m consecutive minutes in a slot: the one nearest the preferred edge that is
+    free all through, else the one with the most free minutes (one block: one relay start)."""
+    n = len(free)
+    if m >= n:
+        return 0
+    sums = np.convolve(free.astype(int), np.ones(m, int), mode="valid")  # free minutes per offset
+    order = np.arange(n - m + 1)[::-1] if from_end else np.arange(n - m + 1)
+    return int(order[np.argmax(sums[order])])
 
 
 def runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -12,8 +12,10 @@ import numpy as np
 from .model import Model
 from .slots import SLOT_MIN, Grid
 
-# The planner's wear budget is 24 relay operations a day: 12 starts and their 12 stops.
-MAX_STARTS_PER_DAY = 12
+# The planner's wear budget is 24 relay operations a day, 12 starts and their 12 stops. The
+# plan keeps two starts spare: minute placement (permits.py) and the relay's own minimum
+# times may split a planned run.
+MAX_STARTS_PER_DAY = 10
 # A start's price (currency): far below any slot's energy cost (~0.1), it only breaks ties
 # between equal-cost schedules in favour of fewer, longer runs (and spares HiGHS the
 # symmetric alternatives).

@@ -26,7 +26,7 @@ import numpy as np
 from sim.simulate.spec import ZoneSpec
 
 from .model import Model
-from .relays import MAX_STARTS_PER_DAY, START_COST
+from .relays import START_COST
 from .slots import Grid
 
 # Shed lengths offered (slots of 15 min): up to 4 h, coarser as they grow (each length is a
@@ -34,6 +34,7 @@ from .slots import Grid
 SHED_SLOTS = (1, 2, 3, 4, 6, 8, 12, 16)
 MAX_RECOVERY_SLOTS = 16  # an event whose room is not back on the baseline by then is not offered
 REJOIN_K = 0.02  # back on the baseline within this (K)
+MAX_SHEDS_PER_DAY = 12  # a shed and its release are whole slots: 24 thermostat changes a day
 
 
 @dataclass
@@ -155,8 +156,8 @@ def zone(m: Model, g: Grid, z: ZoneSpec, t_out: np.ndarray, gains_w: np.ndarray,
     m.sum_rows([np.array(c, int) for c in cover if len(c) > 1], ub=1.0)
     for d in np.unique(g.day):
         mine = y[np.isin(ev.start, np.flatnonzero(g.day == d))]
-        if len(mine) > MAX_STARTS_PER_DAY:
-            m.sum_rows([mine], ub=MAX_STARTS_PER_DAY)
+        if len(mine) > MAX_SHEDS_PER_DAY:
+            m.sum_rows([mine], ub=MAX_SHEDS_PER_DAY)
     return ZoneVars(base, ev, ph.pe_kw)
 
 
