@@ -30,6 +30,10 @@ def test_same_seed_same_world_other_seed_other_draws(house_cfg, world):
     assert np.array_equal(exo.pv_w, again.pv_w) and np.array_equal(exo.base_w, again.base_w)
     _, _, other = build(house_cfg, "greensboro", 2025, 1, DAYS, seed=2)
     assert not np.array_equal(exo.draw_l40["water_heater_north"], other.draw_l40["water_heater_north"])
+    _, _, longer = build(house_cfg, "greensboro", 2025, 1, DAYS + 2, seed=1)  # a date's household
+    for name in exo.draw_l40:                                                # is the same in a longer run
+        assert np.array_equal(exo.draw_l40[name], longer.draw_l40[name][:exo.n])
+    assert np.array_equal(exo.observed_w["dryer"], longer.observed_w["dryer"][:exo.n])
 
 
 def test_same_seed_same_run(world):

@@ -31,30 +31,29 @@ WEEKEND = np.array([0.3, 0.2, 0.1, 0.1, 0.1, 0.3, 0.8, 2.0, 3.5, 4.0, 3.5, 2.5,
 MINUTE_P = {False: np.repeat(WEEKDAY / WEEKDAY.sum() / 60, 60), True: np.repeat(WEEKEND / WEEKEND.sum() / 60, 60)}
 
 
-def day_volumes(hw: SimHotWater, share: float, weekend: np.ndarray, rng) -> np.ndarray:
-    """Litres at 40 C for each local day (long-run mean = litres_per_day x share)."""
+def day_volume(hw: SimHotWater, share: float, weekend: bool, rng) -> float:
+    """Litres at 40 C for one local day (long-run mean = litres_per_day x share)."""
     f = hw.weekend_factor
     base = hw.litres_per_day * share * 7 / (5 + 2 * f) / (1 + hw.heavy_day_prob * (hw.heavy_day_factor - 1))
     sigma = hw.day_sigma
-    var = rng.lognormal(-sigma * sigma / 2, sigma, len(weekend)) if sigma > 0 else np.ones(len(weekend))
-    heavy = rng.random(len(weekend)) < hw.heavy_day_prob
-    return base * np.where(weekend, f, 1.0) * var * np.where(heavy, hw.heavy_day_factor, 1.0)
+    var = rng.lognormal(-sigma * sigma / 2, sigma) if sigma > 0 else 1.0
+    heavy = rng.random() < hw.heavy_day_prob
+    return base * (f if weekend else 1.0) * var * (hw.heavy_day_factor if heavy else 1.0)
 
 
 def draws(hw: SimHotWater, share: float, grid: DayGrid, seed: int, tank_index: int) -> np.ndarray:
-    """Litres per minute at 40 C for the whole run, for one tank."""
-    rng = np.random.default_rng([seed, tank_index, 4242])
+    """Litres per minute at 40 C for the whole run, for one tank. Each date has its own
+    random stream (seed, tank, date): a day's draws do not depend on where the run starts."""
     out = np.zeros(grid.n)
-    vols = day_volumes(hw, share, grid.weekend, rng)
-    for d, vol in enumerate(vols):
-        p = MINUTE_P[bool(grid.weekend[d])]
-        events = []  # (start minute of day, flows per minute)
+    for d, day in enumerate(grid.days):
+        rng = np.random.default_rng([seed, tank_index, 4242, day.toordinal()])
+        we = bool(grid.weekend[d])
+        vol = day_volume(hw, share, we, rng)
+        p = MINUTE_P[we]
         for _, cat_share, flow, dur_mean, dur_sd in CATEGORIES:
             n = rng.poisson(vol * cat_share / (flow * dur_mean))
             for _ in range(n):
                 dur = max(1, int(round(rng.normal(dur_mean, dur_sd)))) if dur_sd else 1
                 start = int(rng.choice(1440, p=p))
-                events.append((start, np.full(dur, flow * rng.uniform(0.8, 1.2))))
-        for start, flows in events:  # the day's volume on average: counts are Poisson
-            grid.add(out, d, start, flows)
+                grid.add(out, d, start, np.full(dur, flow * rng.uniform(0.8, 1.2)))
     return out

@@ -26,10 +26,10 @@ BASE_SHAPE = BASE_SHAPE / BASE_SHAPE.mean()
 
 
 def dryer(cfg: SimDryer, grid: DayGrid, seed: int) -> np.ndarray:
-    rng = np.random.default_rng([seed, 1, 777])
     out = np.zeros(grid.n)
     per_day = cfg.loads_per_week / 7
-    for d in range(len(grid.days)):
+    for d, day in enumerate(grid.days):
+        rng = np.random.default_rng([seed, 1, 777, day.toordinal()])  # a date's own stream
         we = bool(grid.weekend[d])
         n = rng.poisson(per_day * (1.5 if we else 0.8))  # 5 weekdays x 0.8 + 2 x 1.5 = 7
         if n == 0:
@@ -58,7 +58,8 @@ def _dryer_cycle(cfg: SimDryer, dur: int, rng) -> np.ndarray:
 def kitchen(cfg: SimKitchen, grid: DayGrid, seed: int) -> np.ndarray:
     rng = np.random.default_rng([seed, 2, 777])
     out = np.full(grid.n, cfg.idle_w) + rng.normal(0, 15, grid.n).clip(-cfg.idle_w, None)
-    for d in range(len(grid.days)):
+    for d, day in enumerate(grid.days):
+        rng = np.random.default_rng([seed, 2, 777, day.toordinal()])  # a date's own stream
         we = bool(grid.weekend[d])
         if rng.random() < 0.75:  # breakfast
             t = int(rng.normal(8.5 * 60 if we else 6.75 * 60, 25))
