@@ -196,7 +196,7 @@ def test_the_reserve_keeps_every_draw_hot_in_the_stratified_tank(world):
         lowest = 99.0
         for k in range(exo.n):
             if exo.draw_l40[t.load][k] > 0:
-                lowest = min(lowest, tank.top_c)
+                lowest = min(lowest, tank.top_at(k))
             tank.step(k, bool(permits[t.load][k]), exo.draw_l40[t.load][k])
         assert tank.cold_l == 0, t.load
         assert lowest >= COLD_DRAW_C

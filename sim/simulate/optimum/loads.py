@@ -21,7 +21,7 @@ import numpy as np
 from sim.simulate.spec import KWH_PER_L_K, PoolSpec, TankSpec
 
 from .model import Model
-from .relays import History, Switch, switch
+from .relays import MAX_STARTS_PER_DAY, History, Switch, switch
 from .slots import Grid
 
 # Share of a full tank's heat (from the inlet) kept at every moment. A full tank is 60 C over
@@ -62,7 +62,7 @@ def tank(m: Model, g: Grid, t: TankSpec, draw_kwh: np.ndarray, price: np.ndarray
         raise ValueError(f"tank {t.load}: the reserve {reserve:.2f} kWh is above what a "
                          f"satisfied tank surely holds ({e_sat:.2f} kWh)")
     sw = switch(m, g, hist, t.relay.min_on_s, t.relay.min_off_s, max_off_h=t.max_off_h,
-                max_starts_per_hour=t.relay.max_starts_per_hour)
+                max_starts_per_hour=t.relay.max_starts_per_hour, count_days=False)
     p_kw = t.element_w / 1000.0
     heat = m.var(n, 0.0, p_kw)
     m.rows([(heat, 1.0), (sw.u, -p_kw)], ub=0.0)  # heats only while permitted
@@ -73,6 +73,22 @@ def tank(m: Model, g: Grid, t: TankSpec, draw_kwh: np.ndarray, price: np.ndarray
     least = np.minimum(max(1.0, np.ceil(t.relay.min_on_s / 60)) / g.length, 1.0) * p_kw
     idle = m.var(n, 0.0, least, cost=price * g.hours)
     m.rows([(heat, 1.0), (idle, 1.0), (sw.u, -least)], lb=0.0)
+    # The relay's starts a day. A permitted slot heats all through (full = 1) or only part
+    # of it; permits.py places a part-slot's minutes against the permitted neighbour, so a
+    # run of slots stays one relay run except where a part-slot sits inside it: that breaks
+    # the run once more (brk). Starts + breaks <= the day's budget.
+    full = m.binary(n)
+    m.rows([(heat, 1.0), (full, -p_kw)], lb=0.0)
+    m.rows([(full, 1.0), (sw.u, -1.0)], ub=0.0)
+    brk = m.var(n, 0.0, 1.0)
+    before = np.r_[-1, sw.u[:-1]]  # -1: the history (a constant: on or off)
+    after = np.r_[sw.u[1:], -1]  # past the horizon: no break counted
+    on_before = 1.0 if hist.on else 0.0
+    m.rows([(brk, 1.0), (sw.u, -1.0), (full, 1.0), (before, -1.0), (after, -1.0)],
+           lb=np.r_[-2.0 + on_before, np.full(n - 2, -2.0), -1.0])
+    for d in np.unique(g.day):
+        k = np.flatnonzero(g.day == d)
+        m.row(np.r_[sw.start[k], brk[k]], 1.0, ub=MAX_STARTS_PER_DAY)
     e = m.var(n + 1, -t.full_kwh, e_sat)
     m.fix(e[:1], min(e0, e_sat))  # count only what the thermostat surely keeps
     # e[k+1] - a e[k] - h heat[k] = (1 - a) e_amb - draw[k]

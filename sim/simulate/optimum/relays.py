@@ -39,7 +39,7 @@ class Switch:
 
 def switch(m: Model, g: Grid, hist: History, min_on_s: float = 0, min_off_s: float = 0,
            allowed: np.ndarray | None = None, max_off_h: float | None = None,
-           max_starts_per_hour: int | None = None) -> Switch:
+           max_starts_per_hour: int | None = None, count_days: bool = True) -> Switch:
     n = g.n
     u = m.binary(n)
     if allowed is not None:
@@ -52,7 +52,7 @@ def switch(m: Model, g: Grid, hist: History, min_on_s: float = 0, min_off_s: flo
     m.rows([(start, 1.0), (stop, -1.0), (u, -1.0), (prev, 1.0)],
            lb=np.r_[-before, np.zeros(n - 1)], ub=np.r_[-before, np.zeros(n - 1)])
     _min_times(m, g, u, start, stop, hist, min_on_s, min_off_s)
-    for d in np.unique(g.day):
+    for d in np.unique(g.day) if count_days else ():
         m.sum_rows([start[g.day == d]], ub=MAX_STARTS_PER_DAY)
     if max_starts_per_hour is not None and max_starts_per_hour < 60 // (2 * SLOT_MIN):
         per = 60 // SLOT_MIN
