@@ -90,6 +90,8 @@ class Policy:
             lc = lp.cfg
             lp.calendars = tuple(sorted(set(lc.block) | set(lc.only) | set(lc.force)
                                         | {g.window for g in (lc.solar, lc.runtime) if g}))
+        # a planned run ranks just above the most important controllable load (queue.py)
+        self.top_priority = max((lp.cfg.priority for lp in self.loads.values() if lp.controllable), default=0)
         # highest priority first (stable: config order among equals): forced starts go in this order
         self.by_priority = sorted(self.loads.items(), key=lambda kv: -kv[1].cfg.priority)
         # circuits each load reads: a reading updates only these

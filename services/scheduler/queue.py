@@ -17,7 +17,6 @@ from datetime import datetime, timedelta
 from . import model as m
 
 HOUR = timedelta(hours=1)
-PLANNED_BOOST = 1000  # priority added to a run the planner placed in this slot
 
 Decision = tuple[bool, str, str, "datetime | None"]
 
@@ -128,8 +127,9 @@ def allocate(st: m.State, now: datetime, wants: dict, curb_ok: bool) -> dict[str
             prio = lp.cfg.forced_priority if name in forced_queued else lp.cfg.priority
             w = wants[name]
             if len(w) > 4 and w[4]:  # the plan placed this run here, within the big-load cap:
-                prio += PLANNED_BOOST  # it goes before what the plan did not place (observed
-                # loads still come first: they run whether we like it or not)
+                # it ranks just above the most important controllable load (so before what the
+                # plan did not place), and observed loads compare with it by their priority
+                prio = pol.top_priority + 0.5 + prio / 1000
             if curb_ok:
                 cands.append((-prio, 0 if incumbent else 1, waited, name))
             else:  # blind: nobody knows who needs it, so loads take turns, longest waiter first

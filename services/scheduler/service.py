@@ -18,6 +18,7 @@ from circuitq.service import ServiceContext
 from circuitq.state import check_state_dir
 
 from . import discovery, sensing, store
+from .planner import inputs as planner_inputs
 from . import model as m
 from .core import decide
 from .overrides import LengthSet, OverrideError, OverrideLengths, parse
@@ -66,6 +67,12 @@ class SchedulerService:
         sub(t.LOAD_SET.filter(self.base), lambda tp, pl, r: self._set("load", t.LOAD_SET, tp, pl, r))
         sub(t.DRM_SET.filter(self.base), lambda tp, pl, r: self._set("drm", t.DRM_SET, tp, pl, r))
         sub(discovery.birth_topic(self.cfg), discovery.birth_handler(self.client, self.cfg, self.log))
+        # the planner's inputs: a forecast service, a dynamic price series, tank sensors
+        sub(t.SOLAR_FORECAST.filter(self.base), self._typed(p.SolarForecast, self._forecast))
+        tariff = self.cfg.tariff
+        if tariff is not None and tariff.price_topic:
+            sub(t.TARIFF_PRICE.filter(self.base), self._typed(p.PriceSeries, self._prices))
+        sub(t.LOAD_TANK.filter(self.base), self._typed(p.TankTemperature, self._tank))
         self.client.on_connect_hooks.append(self._on_connect)
         self._connected_once = False
 
@@ -142,6 +149,8 @@ class SchedulerService:
             self.log.warning("alert %s: %s", c.key, c.message)
             pub(t.ALERT, p.Alert(key=c.key, title=c.title, message=c.message, priority=c.priority,
                                  source="scheduler", resolved=c.resolved, ts=now))
+        elif isinstance(c, m.PublishPlan):
+            pub(t.PLAN, p.Plan(**c.plan))
         elif isinstance(c, m.Persist):
             self._dirty = True
 
@@ -167,7 +176,27 @@ class SchedulerService:
         return handler
 
     def _reading(self, topic: str, r: p.CurbReading) -> None:
-        self.decide(m.Reading(r.circuits, r.ts, r.stale, r.production_w))
+        self.decide(m.Reading(r.circuits, r.ts, r.stale, r.production_w, r.consumption_w))
+
+    def _forecast(self, topic: str, f: p.SolarForecast) -> None:
+        self.decide(m.SolarForecast([(pt.start, pt.end, pt.w) for pt in f.points]))
+
+    def _prices(self, topic: str, series: p.PriceSeries) -> None:
+        try:
+            points = planner_inputs.price_points(series, self.clock.now(), self.cfg.tariff.price_series_max_h)
+        except ValueError as exc:
+            self.client.report_error(topic, series.model_dump_json().encode(), f"PriceSeries: {exc}")
+            return
+        self.decide(m.PriceSeries(points))
+
+    def _tank(self, topic: str, reading: p.TankTemperature) -> None:
+        load = t.LOAD_TANK.match(self.base, topic)["load"]
+        lc = self.cfg.loads.get(load)
+        if lc is None or lc.hot_water is None or not lc.hot_water.sensor:
+            self.client.report_error(topic, reading.model_dump_json().encode(),
+                                     f"load {load!r} has no tank sensor configured (loads.{load}.hot_water.sensor)")
+            return
+        self.decide(m.TankTemp(load, reading.temp_c))
 
     def _solar(self, topic: str, payload: bytes, retained: bool) -> None:
         if not payload:

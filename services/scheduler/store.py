@@ -1,4 +1,5 @@
-"""What survives a restart: overrides and the guarantee clocks, in cfg.state_dir, atomically.
+"""What survives a restart: overrides, the guarantee clocks and what the planner learned (each
+tank's hot-water use, each room's drift, the sky's clearness), in cfg.state_dir, atomically.
 
 A load that was permitted when saved gets last_on = the save time, so its off-time clock
 never restarts from zero (a restart must not reset the 20 h hot-water guarantee).
@@ -12,6 +13,7 @@ from pathlib import Path
 from circuitq.state import read_json, write_json_atomic
 
 from . import model as m
+from .planner import state as planner_state
 
 log = logging.getLogger(__name__)
 VERSION = 1
@@ -35,7 +37,10 @@ def dump(st: m.State, now: datetime) -> dict:
                        "runtime_day": lt.runtime_day.isoformat() if lt.runtime_day else None,
                        "runtime_s": round(lt.runtime_s, 1)}
     drm = {name: {"override": d.override, "until": _iso(d.until)} for name, d in st.drm.items()}
-    return {"version": VERSION, "saved": now.isoformat(), "loads": loads, "drm": drm}
+    out = {"version": VERSION, "saved": now.isoformat(), "loads": loads, "drm": drm}
+    if st.planner is not None:  # what it learned: the tanks' use, the rooms, the sky, the house
+        out["planner"] = planner_state.dump(st.planner)
+    return out
 
 
 def restore(st: m.State, data: dict, now: datetime) -> list[str]:
@@ -59,6 +64,8 @@ def restore(st: m.State, data: dict, now: datetime) -> list[str]:
         if rec.get("runtime_day"):
             lt.runtime_day = date.fromisoformat(rec["runtime_day"])
             lt.runtime_s = float(rec.get("runtime_s") or 0.0)
+    if st.planner is not None and isinstance(data.get("planner"), dict):
+        notes += planner_state.restore(st.planner, data["planner"], now, _dt(data.get("saved")))
     for name, rec in (data.get("drm") or {}).items():
         d = st.drm.get(name)
         until = _dt(rec.get("until"))

@@ -30,7 +30,10 @@ from services.scheduler.policy import new_state
 
 from .spec import Exogenous, HouseSpec
 
-FORCED = ("forced:", "override:")  # reason codes of a load the policy did not choose to run
+# reason codes of a load the policy did not choose to run: forced windows and guarantees,
+# overrides, and the planner's hard needs (a tank at its reserve, a day's hours, a room at
+# the edge of its band)
+FORCED = ("forced:", "override:", "needed:")
 
 
 class ShedHold:

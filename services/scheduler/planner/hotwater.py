@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 HOW = 168  # hours of the week
 LEVEL_UP = 0.4  # weight of one measured interval in the level when use was higher than thought
 LEVEL_DOWN = 0.1  # ... and when it was lower: a cold shower costs more than a few cents of heat
+LEVEL_SPAN_H = 12.0  # an interval this long (or longer) counts fully in the level
 VAR_ALPHA = 0.15  # weight of one interval in the spread of use (relative to the prediction)
 Z_SAFE = 2.0  # plan for use this many spreads above the mean (about 1 interval in 40 exceeded)
 SHAPE_ALPHA = 0.25  # weight of one measured hour in its profile bin
@@ -152,7 +153,9 @@ class Tank:
         span_h = sum(h for h, _ in self.pred_since_full.values())
         err2 = (ratio - 1.0) ** 2 * min(1.0, span_h / 12.0)
         self.spread = min(1.5, max(0.1, (self.spread ** 2 + VAR_ALPHA * (err2 - self.spread ** 2)) ** 0.5))
-        alpha = LEVEL_UP if ratio > 1 else LEVEL_DOWN
+        # an interval's weight grows with the share of a day it covers: a 40-min interval is
+        # one shower or none, and must not move the household's level like a whole day
+        alpha = (LEVEL_UP if ratio > 1 else LEVEL_DOWN) * min(1.0, span_h / LEVEL_SPAN_H)
         self.level = min(5.0, max(0.2, self.level * ((1 - alpha) + alpha * ratio)))
         # the shape: each hour's share of the measured use, by the old shape, but weighted
         # more where the interval was short (short intervals locate the use in time)

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from .hotwater import hour_of_week
-from .solve import Grid, RunPlan, TankPlan, bridge_gaps, fill_from_surplus, plan_runtime, plan_tank
+from .solve import (Grid, RunPlan, TankPlan, bridge_gaps, consolidate, fill_from_surplus, plan_runtime,
+                    plan_tank)
 
 NO_TARIFF = (1.0, 0.0)  # without a tariff: every kWh bought costs the same, solar is free
 FILL_MIN_SHARE = 0.2  # solar tops a tank up only once it has this share of its heat to take
@@ -132,6 +133,8 @@ def make_plan(ps, st, now: datetime) -> Plan:
         tp = plan_tank(g, ti["start"], ti["full"], ti["reserve"], ti["kw"], ti["use"], ti["allowed"],
                        pc.start_cost, ti["must"])
         _keep_max_off(g, tp, ti, starts, ends)
+        cap = [ti["kw"] * h if a else 0.0 for h, a in zip(dt_h, ti["allowed"])]
+        consolidate(g, tp, ti["start"], ti["full"], ti["reserve"], ti["use"], cap)
         tank_plans[name] = tp
     day = next((i for i, t in enumerate(starts) if t >= now + timedelta(hours=24)), n)
     worth = min(imp[:max(1, day)])  # what heat bought later (within a day) would cost

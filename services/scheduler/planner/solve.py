@@ -164,6 +164,52 @@ def _add(g: Grid, plan: TankPlan, j: int, amt: float, full: float, occupy: bool)
         lv[k] = full if v > full else v
 
 
+def consolidate(g: Grid, plan: TankPlan, start_kwh: float, full_kwh: float, reserve_kwh: float,
+                use: list[float], cap: list[float]) -> None:
+    """Within each window of one price and no surplus (a night tariff), gather the window's
+    planned heat into one run at its end: the same energy at the same price, heated as late
+    (least standby loss) and in as few relay operations as possible. Kept only where the
+    tank stays above its reserve through the window."""
+    n = g.n
+    heat = plan.heat
+    i = 0
+    while i < n:
+        j = i
+        while (j + 1 < n and g.imp[j + 1] == g.imp[i] and g.surplus[j + 1] < 0.05 and g.surplus[i] < 0.05
+               and cap[j + 1] > 0 and cap[i] > 0):
+            j += 1
+        total = sum(heat[i:j + 1])
+        if j > i and total > 0.05:
+            trial = heat[:]
+            for k in range(i, j + 1):
+                trial[k] = 0.0
+            left = total
+            for k in range(j, i - 1, -1):
+                put = min(left, cap[k])
+                trial[k] = put
+                left -= put
+            if left <= 1e-6 and _holds(trial, start_kwh, full_kwh, reserve_kwh, use):
+                plan.heat[:] = trial
+                _relevel(plan, start_kwh, full_kwh, use)
+        i = j + 1
+
+
+def _holds(heat: list[float], start: float, full: float, reserve: float, use: list[float]) -> bool:
+    e = start
+    for h, u in zip(heat, use):
+        e = min(full, e + h - u)
+        if e < reserve - 0.01:
+            return False
+    return True
+
+
+def _relevel(plan: TankPlan, start: float, full: float, use: list[float]) -> None:
+    e = start
+    for k, (h, u) in enumerate(zip(plan.heat, use)):
+        e = min(full, e + h - u)
+        plan.level[k] = e
+
+
 def fill_from_surplus(g: Grid, plan: TankPlan, full_kwh: float, element_kw: float,
                       allowed: list[bool], worth_below: float, min_room_kwh: float) -> None:
     """Store solar that would otherwise be exported for less than `worth_below` per kWh
@@ -206,6 +252,55 @@ def bridge_gaps(g: Grid, heat: list[float], max_gap_h: float, max_ratio: float) 
     return on
 
 
+def _best_block(g: Grid, window: list[int], hours: float, kw: float, on: list[bool]) -> list[int] | None:
+    """The cheapest run of consecutive free slots of the window lasting at least `hours`."""
+    best, best_c = None, float("inf")
+    runs, cur = [], []
+    for i in window:  # consecutive slots (the window skips blocked ones) with a place
+        if cur and i != cur[-1] + 1 or on[i] or g.free[i] < PLACE_MIN:
+            if cur:
+                runs.append(cur)
+            cur = []
+        if not on[i] and g.free[i] >= PLACE_MIN:
+            cur.append(i)
+    if cur:
+        runs.append(cur)
+    for run in runs:
+        for a in range(len(run)):
+            h, c = 0.0, 0.0
+            for b in range(a, len(run)):
+                i = run[b]
+                h += g.dt_h[i]
+                c += kw * g.dt_h[i] * g.unit_cost(i, kw)
+                if h >= hours - 0.01:
+                    if c < best_c - 1e-9:
+                        best, best_c = run[a:b + 1], c
+                    break
+    return best
+
+
+def _greedy_cost(g: Grid, window: list[int], hours: float, kw: float, on: list[bool],
+                 start_cost: float) -> float | None:
+    """What the slot-by-slot choice would cost (with its starts), without taking anything."""
+    cost = {i: kw * g.dt_h[i] * g.unit_cost(i, kw) for i in window if not on[i] and g.free[i] >= PLACE_MIN}
+    chosen, got, total = set(), 0.0, 0.0
+    while got < hours - 0.01:
+        best, best_c = -1, float("inf")
+        for i, c in cost.items():
+            if i in chosen:
+                continue
+            if not (i - 1 in chosen or i + 1 in chosen):
+                c += start_cost
+            if c < best_c - 1e-9:
+                best, best_c = i, c
+        if best < 0:
+            return None
+        chosen.add(best)
+        total += best_c
+        got += g.dt_h[best]
+    return total
+
+
 @dataclass(slots=True)
 class RunPlan:
     on: list[bool]
@@ -226,6 +321,16 @@ def plan_runtime(g: Grid, need_h: list[tuple[list[int], float]], kw: float, star
                 plan.cost += g.take(i, kw * g.dt_h[i], kw)
                 g.free[i] -= 1
     for window, hours in need_h:
+        block = _best_block(g, window, hours, kw, on)
+        if block is not None:  # one run where it is cheapest: often best, and one start
+            cost_block = sum(kw * g.dt_h[i] * g.unit_cost(i, kw) for i in block) + start_cost
+            trial = _greedy_cost(g, window, hours, kw, on, start_cost)
+            if trial is None or cost_block <= trial + 1e-9:
+                for i in block:
+                    on[i] = True
+                    plan.cost += g.take(i, kw * g.dt_h[i], kw)
+                    g.free[i] -= 1
+                continue
         got = sum(g.dt_h[i] for i in window if on[i])
         cost = {}
         for i in window:  # a kWh's price in each slot of the window (surplus first)
