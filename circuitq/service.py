@@ -94,6 +94,13 @@ def make_context(name: str, args: argparse.Namespace, clock: Clock | None = None
     return ServiceContext(name, cfg, secrets, clock, loop, client, log, args)
 
 
+def _notifies_systemd_itself(service) -> bool:
+    """A service with a keep-alive of its own (the relay agent's keepalive.py pings only while
+    its outputs are healthy, so a hung command stops the pings) tells systemd itself; a
+    ping from the loop here would hide exactly that."""
+    return bool(getattr(service, "notifies_systemd", False) or getattr(service, "keepalive", None))
+
+
 def _tell_systemd(ctx: ServiceContext) -> None:
     """READY=1 now; WATCHDOG=1 from the event loop itself, so a stuck loop misses its pings."""
     sdnotify.notify("READY=1")
@@ -126,11 +133,14 @@ def run(name: str, build: Callable[[ServiceContext], Service], argv: list[str] |
     signal.signal(signal.SIGINT, _stop)
     service.start()
     ctx.client.start()
-    _tell_systemd(ctx)
+    generic_notify = not _notifies_systemd_itself(service)
+    if generic_notify:
+        _tell_systemd(ctx)
     try:
         ctx.loop.run()
     finally:
-        sdnotify.notify("STOPPING=1")
+        if generic_notify:
+            sdnotify.notify("STOPPING=1")
         try:
             service.shutdown()
         finally:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.metadata
 import importlib.util
 import logging
+import sys
 
 from .base import Channel, GPIODriver
 from .board import choose_library, gpiochip_number, read_model
@@ -24,11 +25,12 @@ def _sim(ra_cfg) -> GPIODriver:
 
 def _rpi_gpio_provider() -> str | None:
     """Which distribution provides the `RPi.GPIO` module, or None when it cannot be imported."""
-    try:
-        if importlib.util.find_spec("RPi.GPIO") is None:
+    if sys.modules.get("RPi.GPIO") is None:  # (already imported: e.g. a test's stand-in)
+        try:
+            if importlib.util.find_spec("RPi.GPIO") is None:
+                return None
+        except (ImportError, ValueError):
             return None
-    except (ImportError, ValueError):
-        return None
     try:
         importlib.metadata.distribution("rpi-lgpio")
         return "rpi-lgpio"
