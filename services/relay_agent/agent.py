@@ -111,8 +111,12 @@ class RelayAgent:
         self.log.info("boot levels applied: %s", self.fleet.values())
         base, c = self.ctx.base, self.client
         for kind, (entry, _) in COMMAND_TOPICS.items():
-            c.subscribe(entry.filter(base), lambda t, p, r, k=kind: self._on_command(k, t, p, r), inline=True)
-        c.subscribe(topics.STATUS.topic(base, service="scheduler"), self._on_scheduler_status)
+            c.subscribe(entry.filter(base), self._watched(lambda t, p, r, k=kind: self._command(k, t, p, r)),
+                        inline=True)
+        # Inline like the commands: a retained `offline` received before a command must also
+        # be handled before it (through the loop it could come after, and undo the command).
+        c.subscribe(topics.STATUS.topic(base, service="scheduler"), self._watched(self._on_scheduler_status),
+                    inline=True)
         c.on_connect_hooks.append(self._on_connect)
         c.on_disconnect_hooks.append(self._on_disconnect)
         self.loop.call_later(self.ra.broker_grace_s, self._check_broker)  # never connected at all
@@ -148,15 +152,23 @@ class RelayAgent:
         return self.loop.heartbeat if busy is None else min(self.loop.heartbeat, busy)
 
     def _healthy(self) -> bool:
-        return self.ctx.clock.monotonic() - self._heartbeat() < self.ra.watchdog_s
+        """For the keep-alives: stop feeding the outer keepers once a command has held the
+        agent for half of watchdog_s (commands take milliseconds), before the watchdog acts."""
+        busy = self.busy_since
+        return busy is None or self.ctx.clock.monotonic() - busy < self.ra.watchdog_s / 2
+
+    def _watched(self, handler):
+        """A handler run on the MQTT network thread, watched like the loop (busy_since)."""
+        def run(topic: str, payload: bytes, retained: bool) -> None:
+            self.busy_since = self.ctx.clock.monotonic()
+            try:
+                handler(topic, payload, retained)
+            finally:
+                self.busy_since = None
+        return run
 
     def _on_command(self, kind: str, topic: str, payload: bytes, retained: bool) -> None:
-        """On the MQTT network thread (inline subscription), under the agent's lock."""
-        self.busy_since = self.ctx.clock.monotonic()
-        try:
-            self._command(kind, topic, payload, retained)
-        finally:
-            self.busy_since = None
+        self._watched(lambda t, p, r: self._command(kind, t, p, r))(topic, payload, retained)
 
     def _command(self, kind: str, topic: str, payload: bytes, retained: bool) -> None:
         entry, placeholder = COMMAND_TOPICS[kind]
