@@ -109,8 +109,7 @@ def solve_horizon(spec: HouseSpec, g: Grid, ser: SlotSeries, state: State, commi
     hist = {name: history_after(state.hist[name], u, g, commit) for name, u in on.items()}
     new = State({name: float(x[tv.kwh[commit]]) for name, tv in tanks.items()},
                 float(zv.base.t_c[commit]) if zv else None, hist)
-    binaries = int(sum(len(sw.u) for sw in switches.values()) + (len(zv.ev.y) if zv else 0))
-    return Plan(minutes, right, new, sol, binaries)
+    return Plan(minutes, right, new, sol, m.binaries)
 
 
 def tank_minutes(t, tv, x: np.ndarray, g: Grid, commit: int) -> tuple[np.ndarray, np.ndarray]:

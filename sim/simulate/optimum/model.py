@@ -74,6 +74,10 @@ class Model:
             hi[idx] = np.minimum(hi[idx], ub)
         self._lb, self._ub = [lo], [hi]
 
+    @property
+    def binaries(self) -> int:
+        return int(sum(int(i.sum()) for i in self._int))
+
     # ------------------------------------------------------------ constraints
     def rows(self, terms: list[Term], lb=-np.inf, ub=np.inf) -> None:
         """len(terms[0][0]) rows: lb[r] <= sum_t coef_t[r] * x[idx_t[r]] <= ub[r].

@@ -18,7 +18,7 @@ from sim.simulate.spec import Exogenous, HouseSpec
 
 SLOT_MIN = 15
 # The day after the committed one only tells today's plan what tomorrow will need: hour
-# slots there cut the binaries by 3/8 and the solve time by about half (move blocking).
+# slots there (move blocking) make a 48 h horizon 120 slots instead of 192.
 LATER_SLOT_MIN = 60
 
 
