@@ -167,11 +167,15 @@ class Model:
         if res.x is not None and _gap(res.fun, bound) <= mip_rel_gap:
             return Solution(res.x[:-1], float(res.fun), int(res.status), _gap(res.fun, bound),
                             time.perf_counter() - t0)
+        fixed = res
         res = self._milp(cost, integral, lb, ub, cons, mip_rel_gap, time_limit_s)
         seconds = time.perf_counter() - t0
+        gap = res.mip_gap
+        if res.x is None or (fixed.x is not None and fixed.fun < res.fun):
+            res, gap = fixed, _gap(fixed.fun, bound)  # the whole MILP stopped worse (time limit)
         if res.x is None:
             raise Infeasible(f"HiGHS: {res.message} (status {res.status})")
-        return Solution(res.x[:-1], float(res.fun), int(res.status), res.mip_gap, seconds, True)
+        return Solution(res.x[:-1], float(res.fun), int(res.status), gap, seconds, True)
 
     @staticmethod
     def _milp(cost, integral, lb, ub, cons, gap, time_limit_s):
