@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from . import model as m
 
 HOUR = timedelta(hours=1)
+OBSERVED_FIRST = 10_000  # planner on: observed loads rank above every controllable load
 
 Decision = tuple[bool, str, str, "datetime | None"]
 
@@ -119,7 +120,10 @@ def allocate(st: m.State, now: datetime, wants: dict, curb_ok: bool) -> dict[str
             continue
         if not lp.controllable:
             if curb_ok and lt.running and lp.cfg.counts:
-                cands.append((-lp.cfg.priority, 0, 0.0, name))
+                # with the planner, the cap is a promise: what nobody controls takes its place
+                # first; the rule engine keeps CircuitQueueing's priorities among all loads
+                first = OBSERVED_FIRST if pol.planned else 0
+                cands.append((-lp.cfg.priority - first, 0, 0.0, name))
         elif name in wants:  # eligible, or forced at its forced_priority
             incumbent = bool(lt.permitted) and (curb_ok or now - lt.permitted_since < pol.rotate)
             # a load rotated out (stale mode) goes to the back of the line

@@ -98,7 +98,9 @@ def _observe_house(ps: PlannerState, st, hour: int) -> None:
             continue
         lt = st.loads[name]
         other_w += lt.power_w or 0.0
-        if lt.running and lp.cfg.counts:  # observed loads and thermostats: places taken
+        # places taken: loads nobody controls. A thermostat with a comfort band gives way to
+        # a planned run (queue.py), so it does not take one from the plan.
+        if lt.running and lp.cfg.counts and not lp.controllable:
             busy += 1
     base = st.consumption_w - planned_w if st.consumption_w is not None else other_w
     ps.baseline.observe(hour, max(0.0, base), busy)

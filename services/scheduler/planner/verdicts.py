@@ -21,6 +21,8 @@ from .comfort import decide_shed
 
 LIVE_SOLAR_SHARE = 0.6  # heat on measured surplus once it covers this share of the element
 LIVE_SOLAR_MIN_KWH = 0.5  # ... and the tank is at least this short
+MIN_START_KWH = 1.0  # a heater off is not started for a run planned to deliver less than this,
+# unless its tank is near its reserve
 FINISH_RATIO = 1.1  # a heating cycle runs to its end while the price is this close to the day's lowest
 
 
@@ -73,7 +75,11 @@ def _tank(ps, st, name, plan, cur: int, now: datetime) -> Verdict:
         # leave it part-heated until the next run (and spend two relay operations)
         return Verdict("run", "planned:finish", f"finishing its heating at {_price(plan, cur, currency)} "
                        f"(its thermostat still calls); {state}", None, True)
-    if s.on[cur]:
+    if s.on[cur] and not lt.permitted and not heating:
+        run_kwh = sum(s.kwh[i] for i in range(cur, _run_end_index(plan, name, cur) + 1))
+        if run_kwh < MIN_START_KWH and full - deficit > reserve + MIN_START_KWH:
+            s = None  # a start this small is not worth two relay operations: it joins a later run
+    if s is not None and s.on[cur]:
         end = _run_end(plan, name, cur)
         hold = s.kwh[cur] > 0.05 or heating  # a bridged gap keeps permission, not the place
         if plan.from_solar(name, cur):
@@ -98,11 +104,15 @@ def _tank(ps, st, name, plan, cur: int, now: datetime) -> Verdict:
                    f"keeps at least {reserve:.1f} kWh until then", plan.starts[nxt])
 
 
-def _run_end(plan, name: str, i: int) -> datetime:
+def _run_end_index(plan, name: str, i: int) -> int:
     on = plan.loads[name].on
     while i + 1 < len(on) and on[i + 1]:
         i += 1
-    return plan.ends[i]
+    return i
+
+
+def _run_end(plan, name: str, i: int) -> datetime:
+    return plan.ends[_run_end_index(plan, name, i)]
 
 
 def _live_surplus(st) -> float | None:
