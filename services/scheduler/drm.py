@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from circuitq.timefmt import clock_text
 
 from . import model as m
+from .outputs import RENEW_WAKE
 
 # DRM1 stops the compressor, DRM2 caps it at 50 %, DRM3 at 75 %, 0 is normal.
 RESTRICTIVENESS = {0: 0, 3: 1, 2: 2, 1: 3}
@@ -124,7 +125,7 @@ def evaluate(st: m.State, now: datetime, out: list, wake: list, commanding: bool
             if d.cmd_mode != mode or d.cmd_at is None or now >= d.cmd_at + renew:
                 out.append(m.DrmCmd(name, mode, lease))
                 d.cmd_mode, d.cmd_at = mode, now
-            wake.append(d.cmd_at + renew)
+            wake.append(d.cmd_at + renew * RENEW_WAKE)  # renewed by readings, by lease/2 at the latest
         if d.until is not None:
             wake.append(d.until)
         _publish(name, d, code, text, nxt, st.solar_w, out, mode)

@@ -7,6 +7,11 @@ from datetime import datetime, timedelta
 from . import model as m
 
 HOUR = timedelta(hours=1)
+# A lease is renewed at the first decision a third of it after the last command, and a timer
+# wakes the core for it half-way at the latest: readings (every minute) normally renew it, so
+# five outputs' renewals do not each cost a decision between readings, and a lease still
+# has half its length left when renewed without any reading.
+RENEW_WAKE = 1.5  # x renew (lease/3): lease/2
 NO_DIGITS = str.maketrans("", "", "0123456789.")
 
 
@@ -86,14 +91,14 @@ def _command(st, lp, lt: m.LoadRt, now: datetime, out: list, wake: list) -> None
         if lt.cmd_state != want or now >= lt.cmd_at + renew:
             out.append(m.RelayCmd(lp.target, want, lp.lease_s))
             lt.cmd_state, lt.cmd_at = want, now
-        wake.append(lt.cmd_at + renew)
+        wake.append(lt.cmd_at + renew * RENEW_WAKE)
     elif lp.kind == "thermostat":
         shed = not lt.permitted
         if lt.cmd_state != shed or (shed and now >= lt.cmd_at + renew):
             out.append(m.ShedCmd(lp.target, shed, lt.text if shed else "", lp.lease_s))
             lt.cmd_state, lt.cmd_at = shed, now
         if shed:
-            wake.append(lt.cmd_at + renew)
+            wake.append(lt.cmd_at + renew * RENEW_WAKE)
 
 
 def _starvation(st, lp, lt: m.LoadRt, now: datetime, out: list, wake: list) -> None:

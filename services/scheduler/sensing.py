@@ -75,7 +75,7 @@ AGENT_KINDS = {"relay_agent": ("relay",), "ecobee_agent": ("thermostat",)}
 
 
 def on_agent_online(st: m.State, now: datetime, ev: m.AgentOnline, out: list) -> None:
-    """Re-send its standing commands now rather than at the next renewal (up to lease/3 late):
+    """Re-send its standing commands now rather than at the next renewal (up to lease/2 late):
     a command published while the agent was restarting reached nobody."""
     kinds = AGENT_KINDS.get(ev.agent, ())
     for lp in st.policy.loads.values():
