@@ -108,7 +108,9 @@ class HotWater(StrictModel):
     setpoint_c: float = Field(60, ge=40, le=85, description="the tank thermostat's setting (C)")
     inlet_c: float = Field(15, ge=0, le=35, description="cold mains temperature (C)")
     reserve: float = Field(0.4, ge=0.1, le=0.9, description="share of a full tank's heat the plan "
-                           "always keeps (the top of a stratified tank must stay hot)")
+                           "keeps around the hours the household draws water (a bath's worth)")
+    quiet_reserve: float | None = Field(None, ge=0.05, le=0.9, description="share kept in the hours "
+                                        "it rarely does (learned); default: reserve")
     daily_l: float | None = Field(None, gt=0, description="first-days guess of hot water used a day "
                                   "(L at the setpoint; default: 0.8 x tank_l)")
     sensor: bool = Field(False, description="a tank temperature arrives on circuitq/load/<load>/tank")
@@ -116,6 +118,12 @@ class HotWater(StrictModel):
     @property
     def full_kwh(self) -> float:
         return self.tank_l * (self.setpoint_c - self.inlet_c) * KWH_PER_L_K
+
+    @model_validator(mode="after")
+    def _quiet(self):
+        if self.quiet_reserve is not None and self.quiet_reserve > self.reserve:
+            raise ValueError("quiet_reserve is above reserve")
+        return self
 
 
 class Comfort(StrictModel):

@@ -18,6 +18,7 @@ NO_TARIFF = (1.0, 0.0)  # without a tariff: every kWh bought costs the same, sol
 FILL_MIN_SHARE = 0.2  # solar tops a tank up only once it has this share of its heat to take
 BRIDGE_H = 0.75  # a tank stays permitted through a gap this short between two planned runs ...
 BRIDGE_RATIO = 1.2  # ... unless the gap is more than this much dearer than the runs around it
+DRAW_AHEAD_H = 3  # hours ahead whose learned use decides which reserve a slot keeps
 BUSY_PENALTY = 0.1  # per kWh, per expected observed load running: a run there may be cut short
 
 
@@ -29,6 +30,7 @@ class Schedule:
     cost: float
     short_at: int | None = None  # tanks: a slot whose reserve nothing earlier can meet
     short_h: float = 0.0  # runtime: hours no slot could take
+    reserve: list[float] | None = None  # tanks: the heat each slot must keep (kWh)
     expect: list[float] | None = None  # tanks: heat expected after each slot at the learned use
     # (no margin); runtime: hours run today expected after each slot. A reading that strays
     # from this makes the planner plan again.
@@ -147,7 +149,8 @@ def make_plan(ps, st, now: datetime) -> Plan:
             e = min(ti["full"], e + h - u)
             expect.append(e)
         on = bridge_gaps(g, tp.heat, BRIDGE_H, BRIDGE_RATIO)
-        plan.loads[name] = Schedule("hot_water", on, list(tp.heat), tp.cost, tp.short_at, expect=expect)
+        plan.loads[name] = Schedule("hot_water", on, list(tp.heat), tp.cost, tp.short_at, reserve=ti["reserve"],
+                                    expect=expect)
     for name in ps.zones:
         plan.loads[name] = _zone_schedule(st, name, plan)
     return plan
@@ -192,12 +195,12 @@ def _tank_inputs(ps, st, name, starts, ends, locs, dt_h) -> dict:
         allowed.append(not off and not _inside_any(cals, lc.block, s))
         must.append(not off and (_override_covers(lt, s, "on") or _inside_any(cals, lc.force, s)))
     full = tank.full_kwh
-    reserve = hw.reserve * full
+    reserve = _reserve(tank, hw, locs, dt_h)
     start = full - tank.cautious_kwh
     level, first_short = start, len(starts)
     for i, u in enumerate(use):
         level -= u
-        if level < reserve:
+        if level < reserve[i]:
             first_short = i
             break
     deadline = None
@@ -206,6 +209,27 @@ def _tank_inputs(ps, st, name, starts, ends, locs, dt_h) -> dict:
     return {"use": use, "allowed": allowed, "must": must, "full": full, "reserve": reserve,
             "start": start, "kw": hw.element_w / 1000, "first_short": first_short, "deadline": deadline,
             "margin": margin}
+
+
+def _reserve(tank, hw, locs, dt_h) -> list[float]:
+    """The heat each slot must keep: the contract's reserve around the hours the household
+    usually draws water (the next DRAW_AHEAD_H hours of its learned profile use more than an
+    average hour), the quiet reserve in the hours it rarely does (night, mid-morning)."""
+    full = tank.full_kwh
+    hi, lo = hw.reserve * full, (hw.quiet_reserve if hw.quiet_reserve is not None else hw.reserve) * full
+    if lo >= hi:
+        return [hi] * len(locs)
+    avg = sum(tank.profile) / len(tank.profile)
+    busy = {}
+    out = []
+    for loc in locs:
+        how = hour_of_week(loc)
+        b = busy.get(how)
+        if b is None:
+            ahead = sum(tank.profile[(how + k) % 168] for k in range(DRAW_AHEAD_H))
+            b = busy[how] = ahead > DRAW_AHEAD_H * avg
+        out.append(hi if b else lo)
+    return out
 
 
 def _keep_max_off(g: Grid, tp: TankPlan, ti: dict, starts, ends) -> None:

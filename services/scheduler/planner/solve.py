@@ -67,10 +67,10 @@ class TankPlan:
     short_at: int | None = None  # first slot whose reserve could not be met by any earlier slot
 
 
-def plan_tank(g: Grid, start_kwh: float, full_kwh: float, reserve_kwh: float, element_kw: float,
+def plan_tank(g: Grid, start_kwh: float, full_kwh: float, reserve_kwh: list[float], element_kw: float,
               use: list[float], allowed: list[bool], start_cost: float,
               must: list[bool] | None = None) -> TankPlan:
-    """Heat per slot so that the tank never falls below reserve_kwh.
+    """Heat per slot so that the tank never falls below its reserve (kWh, per slot).
     `use`: predicted heat use per slot (kWh); `allowed`: slots it may heat in; `must`: slots
     it heats whatever (a forced window), taken first."""
     n = g.n
@@ -88,10 +88,10 @@ def plan_tank(g: Grid, start_kwh: float, full_kwh: float, reserve_kwh: float, el
                 _add(g, plan, i, min(cap[i], full_kwh - _peak(level, i, n - 1)), full_kwh, occupy=True)
     i = 0
     while i < n:
-        if level[i] >= reserve_kwh - 0.01:
+        if level[i] >= reserve_kwh[i] - 0.01:
             i += 1
             continue
-        short = reserve_kwh - level[i]
+        short = reserve_kwh[i] - level[i]
         j = _cheapest_before(g, heat, level, cap, i, full_kwh, short, start_cost)
         if j < 0:
             if plan.short_at is None:
@@ -106,8 +106,8 @@ def plan_tank(g: Grid, start_kwh: float, full_kwh: float, reserve_kwh: float, el
             k1 = k + 1
             if cap[k1] - heat[k1] > 0.01 and g.unit_cost(k1, element_kw) < cj - EPS:
                 break
-            if reserve_kwh - level[k1] > short:
-                short = reserve_kwh - level[k1]
+            if reserve_kwh[k1] - level[k1] > short:
+                short = reserve_kwh[k1] - level[k1]
             k = k1
         amt = min(short, cap[j] - heat[j], full_kwh - _peak(level, j, k))
         _add(g, plan, j, max(amt, 0.01), full_kwh, occupy=heat[j] <= EPS)
@@ -164,7 +164,7 @@ def _add(g: Grid, plan: TankPlan, j: int, amt: float, full: float, occupy: bool)
         lv[k] = full if v > full else v
 
 
-def consolidate(g: Grid, plan: TankPlan, start_kwh: float, full_kwh: float, reserve_kwh: float,
+def consolidate(g: Grid, plan: TankPlan, start_kwh: float, full_kwh: float, reserve_kwh: list[float],
                 use: list[float], cap: list[float]) -> None:
     """Within each window of one price and no surplus (a night tariff), gather the window's
     planned heat into one run at its end: the same energy at the same price, heated as late
@@ -194,11 +194,11 @@ def consolidate(g: Grid, plan: TankPlan, start_kwh: float, full_kwh: float, rese
         i = j + 1
 
 
-def _holds(heat: list[float], start: float, full: float, reserve: float, use: list[float]) -> bool:
+def _holds(heat: list[float], start: float, full: float, reserve: list[float], use: list[float]) -> bool:
     e = start
-    for h, u in zip(heat, use):
+    for h, u, r in zip(heat, use, reserve):
         e = min(full, e + h - u)
-        if e < reserve - 0.01:
+        if e < r - 0.01:
             return False
     return True
 

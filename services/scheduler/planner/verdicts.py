@@ -63,12 +63,13 @@ def _tank(ps, st, name, plan, cur: int, now: datetime) -> Verdict:
     lt = st.loads[name]
     hw = st.policy.loads[name].cfg.hot_water
     full, deficit = tank.full_kwh, tank.cautious_kwh
-    reserve = hw.reserve * full
-    state = f"tank up to {deficit:.1f} of {full:.1f} kWh short (at most {tank.deficit_kwh:.1f} expected)"
+    s = plan.loads[name]
+    reserve = s.reserve[cur] if s.reserve else hw.reserve * full  # higher around the usual draw times
+    state = (f"tank about {tank.deficit_kwh:.1f} kWh short of full ({full:.1f} kWh), "
+             f"planned as up to {deficit:.1f} short")
     currency = st.policy.tariff.currency if st.policy.tariff else ""
     if full - deficit <= reserve:
-        return Verdict("need", "needed:hot_water", f"{state}: at its {hw.reserve:.0%} reserve, heating now")
-    s = plan.loads[name]
+        return Verdict("need", "needed:hot_water", f"{state}: at its reserve of {reserve:.1f} kWh, heating now")
     heating = lt.permitted and lt.power_w is not None and lt.power_w >= 0.3 * tank.element_w
     if heating and not s.on[cur] and tank.ran and plan.imp[cur] <= FINISH_RATIO * min(plan.imp):
         # its thermostat still calls: the tank is short for certain, and stopping now would
