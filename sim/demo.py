@@ -94,6 +94,7 @@ class Dashboard:
             if t.startswith("circuitq/dred/") and t.endswith("/state"):
                 s = self._json(t) or {}
                 relays.append(f"{t.split('/')[2]}=DRM{s.get('mode')}")
+        rows += self.plan_lines()
         prod = self._json("circuitq/solar/production") or {}
         rows.append("relays: " + ", ".join(relays))
         rows.append(f"solar: {prod.get('w', '?')} W from {prod.get('source', '?')}"
@@ -102,6 +103,20 @@ class Dashboard:
             online = [t.split("/")[1] for t in topics if t.endswith("/status") and self.state[t] == "online"]
         rows.append("online: " + ", ".join(sorted(online)))
         return "\n".join(rows) + "\n"
+
+    def plan_lines(self) -> list[str]:
+        """The planner's next runs per load (circuitq/plan), in the site's local times."""
+        plan = self._json("circuitq/plan")
+        if not plan:
+            return []
+        made = plan["made"][11:16]
+        out = [f"plan (made {made}, expected cost {plan['cost']:.2f} {plan['currency']}):"]
+        for name, lp in sorted(plan["loads"].items()):
+            runs = ", ".join(f"{r['start'][11:16]}-{r['end'][11:16]} {r['code'].split(':')[-1]}"
+                             for r in lp["runs"][:3]) or "nothing in the next 24 h"
+            more = f" (+{len(lp['runs']) - 3})" if len(lp["runs"]) > 3 else ""
+            out.append(f"  {name:<20} {runs}{more}")
+        return out
 
     def close(self) -> None:
         self.c.disconnect()
