@@ -23,11 +23,12 @@ permitted only the minutes its plan heats (permits.py), so the physics cannot ta
 earlier, than the plan priced.
 
 Solve time (the example house, 30 days, seed 1, on a shared 2-core machine; CPU seconds of
-the whole solve, wall time 2-3x that under the load of the day): Greensboro January 80 s,
-Sand Point January 38 s, Greensboro July 350 s (one day at the time limit). Winter days
-are settled by relax-and-fix (model.py) in about a second; sunny days need the whole MILP
-(a 4.5 kW element cannot follow a few hundred watts of surplus, which the LP relaxation
-can, so its bound is loose). `solve_with_stats` reports each day's time and gap.
+the whole solve, wall time 2-4x that under the load of the day): Greensboro January 94 s,
+Sand Point January 38 s, Greensboro July 349 s, Sand Point July 393 s (1 and 2 days at the
+time limit, within 6 % of their bound). Winter days are mostly settled by relax-and-fix
+(model.py) in about a second; sunny days need the whole MILP (a 4.5 kW element cannot follow
+a few hundred watts of surplus, which the LP relaxation can, so its bound is loose).
+`solve_with_stats` reports each day's time and gap.
 """
 from __future__ import annotations
 
