@@ -40,9 +40,15 @@ def update(st, now: datetime, wake: list, out: list) -> None:
         ps.next_plan_at = ps.plan.ends[0]
         ps.replan = False
         ps.decisions = verdicts(ps, st, now)
+        ps.verdicts_key = (id(ps.plan), int(now.timestamp() // 60))
         out.append(m.PublishPlan(plan_payload(ps, st, now)))
     else:
-        ps.decisions = verdicts(ps, st, now)
+        # the verdicts move with readings, which come a minute apart: decisions within the
+        # same minute on the same plan (timers, relay feedback) reuse them
+        key = (id(ps.plan), int(now.timestamp() // 60))
+        if key != ps.verdicts_key:
+            ps.decisions = verdicts(ps, st, now)
+            ps.verdicts_key = key
     wake.append(ps.next_plan_at)
 
 

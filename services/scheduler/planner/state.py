@@ -33,6 +33,7 @@ class PlannerState:
     published: tuple | None = None
     clear_sky: dict = field(default_factory=dict)  # 5-min slot -> clear-sky W (a cache)
     plan_clearness: float | None = None  # the sky's clearness when the plan was made
+    verdicts_key: tuple | None = None  # (plan, minute) the decisions were made for
 
     @property
     def loads(self) -> tuple[str, ...]:
