@@ -78,7 +78,7 @@ def solve_horizon(spec: HouseSpec, g: Grid, ser: SlotSeries, state: State, commi
     z = spec.sheddable
     if z:
         zv = zonemod.zone(m, g, z, ser.t_out_c, ser.gains_w, state.zone_c, commit)
-        zkw, zrun = zonemod.per_slot(m, zv, g.n)
+        zkw = zonemod.power(m, zv, g.n)
         spend.append((zkw, hours))
         occupy.append((zkw, 1.0 / zv.full_kw))  # the compressor's duty
 

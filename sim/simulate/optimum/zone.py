@@ -91,7 +91,6 @@ class Events:
     length: np.ndarray  # shed slots
     span_end: np.ndarray  # first slot back on the baseline (exclusive end of its effect)
     delta_kw: list[np.ndarray]  # change of compressor power over start .. span_end
-    delta_run: list[np.ndarray]  # change of "the compressor runs in the slot" (-1, 0, 1)
     y: np.ndarray  # the MILP's binary per event
 
 
@@ -129,7 +128,7 @@ def events(ph: SlotPhysics, base: Baseline, z: ZoneSpec, commit: int, n: int):
             if s < commit < end:
                 continue  # the next day starts on the baseline
             kw = np.array(kw[:end - s])
-            out.append((s, length, end, kw - base.kw[s:end], (kw > 0) * 1.0 - (base.kw[s:end] > 0)))
+            out.append((s, length, end, kw - base.kw[s:end]))
     return out
 
 
@@ -147,7 +146,7 @@ def zone(m: Model, g: Grid, z: ZoneSpec, t_out: np.ndarray, gains_w: np.ndarray,
     found = events(ph, base, z, commit, g.n)
     y = m.binary(len(found), cost=2 * START_COST)
     ev = Events(np.array([f[0] for f in found], int), np.array([f[1] for f in found], int),
-                np.array([f[2] for f in found], int), [f[3] for f in found], [f[4] for f in found], y)
+                np.array([f[2] for f in found], int), [f[3] for f in found], y)
     # at most one event spans any slot
     cover = [[] for _ in range(g.n)]
     for i, (s, e) in enumerate(zip(ev.start, ev.span_end)):
@@ -161,19 +160,15 @@ def zone(m: Model, g: Grid, z: ZoneSpec, t_out: np.ndarray, gains_w: np.ndarray,
     return ZoneVars(base, ev, ph.pe_kw)
 
 
-def per_slot(m: Model, zv: ZoneVars, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per-slot variables of the chosen events: the compressor's electric kW and whether it
-    runs in the slot (0/1, the place it takes under max_running): baseline + event changes."""
+def power(m: Model, zv: ZoneVars, n: int) -> np.ndarray:
+    """Per-slot variables: the compressor's electric kW (the baseline plus the chosen events)."""
     ev = zv.ev
     sizes = ev.span_end - ev.start
     slots = np.concatenate([np.arange(s, e) for s, e in zip(ev.start, ev.span_end)] + [np.arange(n)])
-    out = []
-    for delta, base, top in ((ev.delta_kw, zv.base.kw, zv.full_kw), (ev.delta_run, (zv.base.kw > 0) * 1.0, 1.0)):
-        v = m.var(n, 0.0, top)
-        m.coo_rows(n, slots, np.concatenate([np.repeat(ev.y, sizes), v]),
-                   np.concatenate(delta + [-np.ones(n)]), lb=-base * 1.0, ub=-base * 1.0)
-        out.append(v)
-    return out[0], out[1]
+    kw = m.var(n, 0.0, zv.full_kw)
+    m.coo_rows(n, slots, np.concatenate([np.repeat(ev.y, sizes), kw]),
+               np.concatenate(ev.delta_kw + [-np.ones(n)]), lb=-zv.base.kw, ub=-zv.base.kw)
+    return kw
 
 
 def permits(zv: ZoneVars, x: np.ndarray, n: int) -> np.ndarray:
