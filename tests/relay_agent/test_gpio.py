@@ -204,8 +204,10 @@ def test_rpi_backend_service_runs_as_a_process(config_factory, service_factory, 
     assert all(c[3] is not None for c in setups)
     first_output = next(i for i, c in enumerate(calls) if c[0] == "output")
     assert first_output > calls.index(setups[-1])  # every pin set up (at its boot level) first
-    assert ["output", 13, 1] in calls  # pool pump off: active-low HIGH
-    assert calls[-1] == ["output", 13, 0]  # SIGTERM: back to safe (on)
+    # the example wires the pool pump through an NC contact (active_low: false): off is a LOW
+    # output (coil energised, contact open), its safe state on is HIGH (coil released)
+    assert ["output", 13, 0] in calls  # pool pump off
+    assert calls[-1] == ["output", 13, 1]  # SIGTERM: back to safe (on)
     assert not [c for c in calls if c[0] == "cleanup"]
 
 
