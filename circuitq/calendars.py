@@ -4,10 +4,15 @@ Shared by the scheduler (block/force/solar windows) and the tariff (time-of-use 
 
 `status(name, now)` answers "inside?" and "until when?" and caches the answer until that
 boundary, so a month of minute decisions costs one dict lookup per calendar per event.
+
+Every datetime it returns is in UTC (`datetime.timezone.utc`), whatever the site's zone: the
+scheduler's `now` is UTC, and two datetimes with the same tzinfo object compare and subtract
+without asking the zone for its offset (a zoneinfo offset lookup on every comparison was a
+fifth of a decision's time). Local wall times are made here and converted once.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -15,6 +20,7 @@ import holidays
 from circuitq.config.scheduler import WEEKDAYS, Window
 
 DAY = timedelta(days=1)
+UTC = timezone.utc
 LOOKAHEAD_DAYS = 8  # a boundary further away than this is reported as unknown (None)
 
 
@@ -56,7 +62,8 @@ class Calendars:
         return WEEKDAYS[d.weekday()] in w.days
 
     def _local(self, d: date, t: time) -> datetime:
-        return datetime.combine(d, t, tzinfo=self.tz)
+        """The local wall time t on day d, as a UTC datetime."""
+        return datetime.combine(d, t, tzinfo=self.tz).astimezone(UTC)
 
     def _intervals(self, name: str, d: date) -> list[tuple[datetime, datetime]]:
         """Intervals of the windows that start on local day d."""

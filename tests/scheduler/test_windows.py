@@ -1,6 +1,6 @@
 """Rules 4 and 5: calendars (night, seasonal peak, weekdays, holidays, forced windows) and
 the solar gate, on the pure core with local time = site.timezone."""
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -49,7 +49,8 @@ def test_dst_boundaries_are_local_time():
     c = cals()
     # 2026-03-08: clocks jump 02:00 -> 03:00 in New York; night still ends at 11:00 local
     inside, until = c.status("night", datetime(2026, 3, 8, 1, 0, tzinfo=NY))
-    assert inside and until.astimezone(NY).hour == 11 and until.utcoffset() == timedelta(hours=-4)
+    assert inside and until.astimezone(NY).hour == 11 and until.astimezone(NY).utcoffset() == timedelta(hours=-4)
+    assert until == datetime(2026, 3, 8, 15, 0, tzinfo=timezone.utc)  # 11:00 EDT, the instant
 
 
 def test_holidays_use_site_country_and_subdivision():
