@@ -241,7 +241,9 @@ def _keep_max_off(g: Grid, tp: TankPlan, ti: dict, starts, ends) -> None:
     last = next((i for i, e in enumerate(ends) if e >= deadline), len(ends) - 1)
     if any(tp.heat[i] > 0.01 for i in range(last + 1)):
         return
-    cands = [i for i in range(last + 1) if ti["allowed"][i]] or list(range(last + 1))
+    cands = [i for i in range(last + 1) if ti["allowed"][i]]
+    if not cands:  # blocked all the way (a user's window or override): their rule wins; the
+        return     # core's max_off_h guarantee still forces it at the limit
     j = min(cands, key=lambda i: (g.unit_cost(i, ti["kw"]), -i))
     tp.heat[j] += 0.05  # permitted: the element takes what the tank needs
     tp.cost += g.take(j, 0.05, ti["kw"])
