@@ -22,7 +22,8 @@ LEVEL_UP = 0.4  # weight of one measured interval in the level when use was high
 LEVEL_DOWN = 0.1  # ... and when it was lower: a cold shower costs more than a few cents of heat
 LEVEL_SPAN_H = 12.0  # an interval this long (or longer) counts fully in the level
 VAR_ALPHA = 0.15  # weight of one interval in the spread of use (relative to the prediction)
-Z_SAFE = 2.0  # plan for use this many spreads above the mean (about 1 interval in 40 exceeded)
+Z_SAFE = 1.5  # plan for use this many spreads above the mean (about 1 interval in 15 exceeded;
+# the reserve, larger around the usual draw times, covers the rest)
 SHAPE_ALPHA = 0.25  # weight of one measured hour in its profile bin
 FULL_QUIET = timedelta(minutes=3)  # permitted, relay on, element silent this long: full
 MIN_INTERVAL = timedelta(minutes=30)  # shorter measured intervals are too noisy to learn from

@@ -6,7 +6,7 @@ Codes (docs/planner.md):
   needed:comfort    the room is at the edge of its band: the shed ends
   planned:solar     running on forecast or measured solar surplus
   planned:cheap     running in one of the cheapest slots before the need
-  planned:finish    a heater finishing its cycle (its thermostat still calls) at a fair price
+  planned:finish    a heater finishing its cycle (its thermostat still calls): no cheaper heat is planned later
   planned:wait      not now: the next planned run and why
   planned:done      today's hours are done (a runtime load)
   planned:shed      a thermostat held off: the same work is cheaper later
@@ -24,6 +24,7 @@ LIVE_SOLAR_MIN_KWH = 0.5  # ... and the tank is at least this short
 MIN_START_KWH = 1.0  # a heater off is not started for a run planned to deliver less than this,
 # unless its tank is near its reserve
 FINISH_RATIO = 1.1  # a heating cycle runs to its end while the price is this close to the day's lowest
+FINISH_AHEAD_H = 12  # ... or no dearer than the tank's next planned run within this many hours
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,9 +72,10 @@ def _tank(ps, st, name, plan, cur: int, now: datetime) -> Verdict:
     if full - deficit <= reserve:
         return Verdict("need", "needed:hot_water", f"{state}: at its reserve of {reserve:.1f} kWh, heating now")
     heating = lt.permitted and lt.power_w is not None and lt.power_w >= 0.3 * tank.element_w
-    if heating and not s.on[cur] and tank.ran and plan.imp[cur] <= FINISH_RATIO * min(plan.imp):
+    if heating and not s.on[cur] and tank.ran and plan.imp[cur] <= _finish_price(plan, name, cur):
         # its thermostat still calls: the tank is short for certain, and stopping now would
-        # leave it part-heated until the next run (and spend two relay operations)
+        # leave it part-heated until a later run that costs no less (and spend two relay
+        # operations, and risk that run being late)
         return Verdict("run", "planned:finish", f"finishing its heating at {_price(plan, cur, currency)} "
                        f"(its thermostat still calls); {state}", None, True)
     if s.on[cur] and not lt.permitted and not heating:
@@ -103,6 +105,17 @@ def _tank(ps, st, name, plan, cur: int, now: datetime) -> Verdict:
     why = "on solar" if plan.from_solar(name, nxt) else f"at {_price(plan, nxt, currency)}"
     return Verdict("wait", "planned:wait", f"next heating {_hhmm(st, plan.starts[nxt], now)} {why}; {state}, "
                    f"keeps at least {reserve:.1f} kWh until then", plan.starts[nxt])
+
+
+def _finish_price(plan, name: str, cur: int) -> float:
+    """A heating cycle goes on at up to this price: the day's lowest (with FINISH_RATIO), or
+    what the next planned run of this tank will pay, if that comes within FINISH_AHEAD_H."""
+    p = FINISH_RATIO * min(plan.imp)
+    nxt = plan.next_on(name, cur + 1)
+    if nxt is not None and (plan.starts[nxt] - plan.starts[cur]).total_seconds() <= FINISH_AHEAD_H * 3600:
+        share = min(1.0, plan.surplus_kwh[nxt] / max(plan.loads[name].kwh[nxt], 0.01))
+        p = max(p, share * plan.exp[nxt] + (1 - share) * plan.imp[nxt])
+    return p
 
 
 def _run_end_index(plan, name: str, i: int) -> int:
