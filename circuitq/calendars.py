@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import holidays
 
 from circuitq.config.scheduler import WEEKDAYS, Window
+from circuitq.timefmt import clock_text
 
 DAY = timedelta(days=1)
 UTC = timezone.utc
@@ -37,7 +38,9 @@ class Calendars:
         self._weekend: dict[date, bool] = {}
         self._spans: dict[tuple[str, date], list[tuple[datetime, datetime]]] = {}
         self._status: dict[str, tuple[datetime, datetime, bool, datetime | None]] = {}
-        self._hhmm: dict[tuple[datetime, bool], str] = {}
+        self._hhmm: dict[tuple, str] = {}
+        self._now: datetime | None = None
+        self._now_off: timedelta | None = None
 
     # ------------------------------------------------------------ days
     def is_weekend(self, d: date) -> bool:
@@ -140,15 +143,16 @@ class Calendars:
         return total
 
     def hhmm(self, when: datetime | None, now: datetime) -> str:
-        """'19:00' if within a day of now, else 'Mon 19:00': for reason sentences."""
+        """'19:00' if within a day of now, else 'Mon 19:00', with the zone where the clock time
+        alone is ambiguous (circuitq.timefmt.clock_text): for reason sentences."""
         if when is None:
             return "further notice"
-        near = when - now < DAY
-        key = (when, near)
+        if self._now is not now:  # the offset now: clock_text adds the zone when `when`'s differs
+            self._now, self._now_off = now, now.astimezone(self.tz).utcoffset()
+        key = (when, when - now < DAY, self._now_off)
         got = self._hhmm.get(key)
         if got is None:
             if len(self._hhmm) > 4096:
                 self._hhmm.clear()
-            loc = when.astimezone(self.tz)
-            got = self._hhmm[key] = loc.strftime("%H:%M") if near else loc.strftime("%a %H:%M")
+            got = self._hhmm[key] = clock_text(when, now, self.tz)
         return got

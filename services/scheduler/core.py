@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+from circuitq.timefmt import clock_text
+
 from . import drm, outputs, planner, sensing
 from . import model as m
 from .policy import LoadPolicy, new_state  # noqa: F401  (re-exported for callers)
@@ -49,8 +51,7 @@ def decide(now: datetime, st: m.State, event) -> tuple[m.State, list]:
 
 def apply_override(st: m.State, now: datetime, ev: m.Override, out: list) -> None:
     """An already validated override (see overrides.parse): record it and say so."""
-    cals = st.policy.calendars
-    when = f" until {cals.hhmm(ev.until, now)}" if ev.until else ""
+    when = f" until {clock_text(ev.until, now, st.policy.tz)}" if ev.until else ""
     if ev.target == "drm":
         d = st.drm[ev.name]
         d.override, d.until = (None, None) if ev.mode == "auto" else (int(ev.mode), ev.until)
@@ -65,28 +66,27 @@ def apply_override(st: m.State, now: datetime, ev: m.Override, out: list) -> Non
 
 
 def classify(st: m.State, lp: LoadPolicy, lt: m.LoadRt, now: datetime, curb_ok: bool) -> tuple:
-    """What the policy tables say about one controllable load, before the queue."""
-    cals = st.policy.calendars
+    """What the policy tables say about one controllable load, before the queue (the reason
+    as its catalogue key and numbers, reasons.py)."""
     if lt.mode != "auto":
         on = lt.mode == "on"
-        return ("override", on, f"override:{lt.mode}",
-                f"{lt.mode.upper()} by a user until {cals.hhmm(lt.until, now)}", lt.until)
+        return ("override", on, f"override:{lt.mode}", ("override", lt.mode, lt.until), lt.until)
     for rule in lp.force_rules:
         v = rule(st, lp, lt, now)
         if v is not None:
             return ("forced",) + v
     rules = lp.block_rules
     if not curb_ok:
-        since = cals.hhmm(st.curb.stale_since, now) if st.curb.stale_since else "start-up"
+        since = sensing.stale_since(st.curb)
         behaviour = lp.cfg.stale
         if behaviour == "off":
-            return ("blocked", "fallback:off", f"no fresh Curb data since {since}: off until it returns", None)
+            return ("blocked", "fallback:off", ("fallback:off", since), None)
         if behaviour == "on":
-            return ("forced", "fallback:on", f"no fresh Curb data since {since}: on until it returns", None)
+            return ("forced", "fallback:on", ("fallback:on", since), None)
         if behaviour == "hold" and lt.permitted is not None:  # none yet (start-up): as `windows`
             if lt.permitted:
-                return ("forced", "fallback:hold", f"no fresh Curb data since {since}: kept on", None)
-            return ("blocked", "fallback:hold", f"no fresh Curb data since {since}: kept off", None)
+                return ("forced", "fallback:hold", ("fallback:hold", since, True), None)
+            return ("blocked", "fallback:hold", ("fallback:hold", since, False), None)
         rules = lp.window_rules
     for rule in rules:
         v = rule(st, lp, lt, now)
@@ -137,13 +137,14 @@ def evaluate(st: m.State, now: datetime, out: list) -> None:
             wants[name] = w = classify(st, lp, lt, now, curb_ok)
             lt.want = w[0]
     decisions = allocate(st, now, wants, curb_ok)
-    outputs.apply(st, now, decisions, out, wake, True)
-    drm.evaluate(st, now, out, wake, True)
-
+    cal_next = {}  # each calendar's next boundary: a wake-up, and a load's next_change
     for name in pol.used_calendars:
-        nxt = pol.calendars.status(name, now)[1]
+        cal_next[name] = nxt = pol.calendars.status(name, now)[1]
         if nxt is not None:
             wake.append(nxt)
+    outputs.apply(st, now, decisions, out, wake, True, cal_next)
+    drm.evaluate(st, now, out, wake, True)
+
     if st.dirty:
         out.append(m.Persist())
         st.dirty = False

@@ -17,10 +17,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from circuitq.timefmt import clock_text
-
 from . import model as m
 from .outputs import RENEW_WAKE
+from .reasons import text as reason_text
 
 # DRM1 stops the compressor, DRM2 caps it at 50 %, DRM3 at 75 %, 0 is normal.
 RESTRICTIVENESS = {0: 0, 3: 1, 2: 2, 1: 3}
@@ -39,7 +38,8 @@ def step_index(steps, w: float, current: int | None, hyst: float) -> int:
 
 
 def change_allowed_at(st: m.State, name: str, d: m.DrmRt, now: datetime, solar: bool):
-    """(when the output may change mode, why not before) or None if it may change now."""
+    """(when the output may change mode, why not before: a reasons.py why) or None if it may
+    change now."""
     out, dp = st.policy.cfg.drm_outputs[name], st.policy.sched.drm[name]
     holds = []
     # the output's last change as the relay agent reports it, or the last change we asked for;
@@ -48,35 +48,35 @@ def change_allowed_at(st: m.State, name: str, d: m.DrmRt, now: datetime, solar: 
     starts = (d.feedback_since, d.changed_at, d.agent_at, st.boot_at if d.feedback is None else None)
     last = max((t for t in starts if t is not None), default=None)
     if last is not None and out.min_dwell_s > 0:
-        holds.append((last + timedelta(seconds=out.min_dwell_s) + MARGIN,
-                      f"the output stays in a mode at least {out.min_dwell_s:g} s"))
+        holds.append((last + timedelta(seconds=out.min_dwell_s) + MARGIN, ("drm:dwell", last, out.min_dwell_s)))
     if solar and d.changed_at is not None and dp.min_dwell_s > 0:  # the policy's own calm
         holds.append((d.changed_at + timedelta(seconds=dp.min_dwell_s),
-                      f"a solar step holds at least {dp.min_dwell_s:g} s"))
+                      ("drm:step_dwell", d.changed_at, dp.min_dwell_s)))
     while d.changes and now - d.changes[0] >= HOUR:
         d.changes.popleft()
     n = out.max_changes_per_hour
     if len(d.changes) >= n:
-        holds.append((d.changes[-n] + HOUR + MARGIN, f"{n} mode changes in the last hour (relay wear budget)"))
+        holds.append((d.changes[-n] + HOUR + MARGIN, ("drm:changes", n)))
     due = [h for h in holds if h[0] > now]
     return max(due, key=lambda h: h[0]) if due else None
 
 
 def _want(st: m.State, name: str, dp, d: m.DrmRt, now: datetime):
-    """What the policy asks for now: (mode, code, text, next_change, step level or None)."""
+    """What the policy asks for now: (mode, code, why, next_change, step level or None)."""
     w = st.solar_w
     fresh = st.solar.fresh and not st.solar_invalid and w is not None
     if d.override is not None:
-        return (d.override, "override", f"set to DRM{d.override} by a user until "
-                f"{clock_text(d.until, now, st.policy.tz)}", d.until, None)
+        return d.override, "override", ("drm:override", d.override, d.until), d.until, None
     if not fresh:
-        text = ("invalid production reading" if st.solar_invalid else "no fresh production data")
-        return dp.stale_mode, "fallback:stale", f"{text}: DRM{dp.stale_mode}", None, None
-    lvl = step_index(dp.steps, w, d.level, dp.hysteresis_w)
-    mode = dp.steps[lvl].mode if lvl < len(dp.steps) else 0
-    text = (f"production {w:.0f} W below {dp.steps[lvl].below_w:.0f} W" if lvl < len(dp.steps)
-            else f"production {w:.0f} W, not below {dp.steps[-1].below_w:.0f} W: normal operation")
-    return mode, f"solar:drm{mode}", text, None, lvl
+        return dp.stale_mode, "fallback:stale", ("drm:stale", st.solar_invalid, dp.stale_mode), None, None
+    steps = dp.steps
+    lvl = step_index(steps, w, d.level, dp.hysteresis_w)
+    if lvl >= len(steps):
+        return 0, "solar:drm0", ("drm:normal", w, steps[-1].below_w if steps else 0.0), None, lvl
+    mode, below = steps[lvl].mode, steps[lvl].below_w
+    if w >= below:  # over this step's threshold, kept here until it clears the hysteresis
+        return mode, f"solar:drm{mode}", ("drm:step_held", w, mode, below, dp.hysteresis_w), None, lvl
+    return mode, f"solar:drm{mode}", ("drm:step", w, mode, below), None, lvl
 
 
 def evaluate(st: m.State, now: datetime, out: list, wake: list, commanding: bool) -> None:
@@ -87,13 +87,13 @@ def evaluate(st: m.State, now: datetime, out: list, wake: list, commanding: bool
             out.append(m.ActivityLine(f"drm {name}", f"override DRM{d.override} ended; automatic again"))
             d.override, d.until = None, None
             st.dirty = True
-        want, code, text, nxt, lvl = _want(st, name, dp, d, now)
+        want, code, why, nxt, lvl = _want(st, name, dp, d, now)
         lname = pol.drm_loads.get(name)
         if lname is not None and d.override is None and st.loads[lname].permitted is False:
             blocked = pol.loads[lname].cfg.blocked_drm_mode
             if RESTRICTIVENESS[blocked] > RESTRICTIVENESS[want]:
-                want, code, text = blocked, "queue:" + st.loads[lname].code, \
-                    f"DRM{blocked}: {lname} {st.loads[lname].text}"
+                want, code, why = blocked, "queue:" + st.loads[lname].code, \
+                    ("drm:queue", blocked, lname, st.loads[lname].why)
         current = d.mode if d.mode is not None else d.feedback
         assumed = current is None  # nothing asked, nothing reported yet: the output's boot mode
         if assumed:
@@ -102,24 +102,26 @@ def evaluate(st: m.State, now: datetime, out: list, wake: list, commanding: bool
         if want != current and want != d.feedback:  # back to what is applied: free
             hold = change_allowed_at(st, name, d, now, code.startswith("solar:"))
             if hold is not None:
-                at, why = hold
+                at, held_by = hold
                 mode, nxt = current, at
-                text = f"stays DRM{current} until {clock_text(at, now, pol.tz)} ({why}), then DRM{want}: {text}"
-                code = "holding:" + ("max_changes" if "changes in the last hour" in why else "min_dwell")
+                why = ("drm:holding", current, at, held_by, want, why)
+                code = "holding:" + ("max_changes" if held_by[0] == "drm:changes" else "min_dwell")
                 wake.append(at)
         if mode == want:
             d.level = lvl
             assumed = False
+        if why != d.why:  # the sentence is made when the reason or its numbers change
+            d.why, d.text = why, reason_text(why, now, pol.tz)
         if assumed:  # held at the boot mode we only assume: nothing to assert, nothing to count
-            d.code, d.text, d.next_change = code, text, nxt
-            _publish(name, d, code, text, nxt, st.solar_w, out)
+            d.code, d.next_change = code, nxt
+            _publish(name, d, code, nxt, st.solar_w, out)
             continue
         if mode != d.mode:
             if d.mode is not None:
-                out.append(m.ActivityLine(f"drm {name}", f"DRM{d.mode} -> DRM{mode}: {text}"))
+                out.append(m.ActivityLine(f"drm {name}", f"DRM{d.mode} -> DRM{mode}: {d.text}"))
                 d.changed_at = now
             d.mode, d.since = mode, now
-        d.code, d.text, d.next_change = code, text, nxt
+        d.code, d.next_change = code, nxt
         if commanding:
             lease, renew = pol.drm_lease[name], pol.drm_renew[name]
             if d.cmd_mode != mode or d.cmd_at is None or now >= d.cmd_at + renew:
@@ -128,19 +130,20 @@ def evaluate(st: m.State, now: datetime, out: list, wake: list, commanding: bool
             wake.append(d.cmd_at + renew * RENEW_WAKE)  # renewed by readings, by lease/2 at the latest
         if d.until is not None:
             wake.append(d.until)
-        _publish(name, d, code, text, nxt, st.solar_w, out, mode)
+        _publish(name, d, code, nxt, st.solar_w, out, mode)
 
 
-def _publish(name: str, d: m.DrmRt, code: str, text: str, nxt, w, out: list, mode=None) -> None:
+def _publish(name: str, d: m.DrmRt, code: str, nxt, w, out: list, mode=None) -> None:
     mode = mode if mode is not None else d.mode if d.mode is not None else d.feedback
-    sig = (mode, code, d.override, d.until, nxt, None if w is None else round(w / 50),
+    # the reason with its numbers: the production its text quotes is the production published
+    sig = (mode, code, d.why, d.override, d.until, nxt, None if w is None else round(w / 50),
            d.feedback, d.feedback_since, d.feedback_pending)
     if mode is None or sig == d.published:
         return
     d.published = sig
     out.append(m.PublishDrm(name, {
         "mode": "override" if d.override is not None else "auto", "drm_mode": mode,
-        "reason": {"code": code, "text": text}, "production_w": w, "until": d.until,
+        "reason": {"code": code, "text": d.text}, "production_w": w, "until": d.until,
         "next_change": nxt, "since": d.since or d.feedback_since, "actual": actual(name, d)}))
 
 

@@ -210,7 +210,8 @@ class LoadRt:
     mismatch_since: datetime | None = None  # drawing power while its relay is off
     mismatch_alerted: bool = False
     code: str = ""
-    text: str = ""
+    why: Any = None  # the reason: catalogue key and numbers (reasons.py), or a planner sentence
+    text: str = ""  # its sentence, made when `why` changes
     next_change: datetime | None = None
     since: datetime | None = None
     want: str = ""  # last evaluation: forced | eligible | blocked | override (for tests/debug)
@@ -242,6 +243,7 @@ class DrmRt:
     changed_at: datetime | None = None  # when our wish last moved from one mode to another
     agent_at: datetime | None = None  # when the relay agent last came online (it may have restarted)
     code: str = ""
+    why: Any = None  # as LoadRt.why
     text: str = ""
     next_change: datetime | None = None
     cmd_at: datetime | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from . import model as m
+from .reasons import text as reason_text
 
 HOUR = timedelta(hours=1)
 # A lease is renewed at the first decision a third of it after the last command, and a timer
@@ -12,25 +13,31 @@ HOUR = timedelta(hours=1)
 # five outputs' renewals do not each cost a decision between readings, and a lease still
 # has half its length left when renewed without any reading.
 RENEW_WAKE = 1.5  # x renew (lease/3): lease/2
-NO_DIGITS = str.maketrans("", "", "0123456789.")
 
 
-def apply(st: m.State, now: datetime, decisions: dict, out: list, wake: list, commanding: bool) -> None:
+def apply(st: m.State, now: datetime, decisions: dict, out: list, wake: list, commanding: bool,
+          cal_next: dict) -> None:
+    """cal_next: each calendar in use -> its next boundary (None: none within a week)."""
     pol = st.policy
     settle = pol.settle
     for name, lp in pol.loads.items():
         lt = st.loads[name]
         if not lp.controllable:
-            w = f" at {lt.power_w:.0f} W" if lt.power_w is not None and st.curb.fresh else ""
-            state = "running" if lt.running else "idle"
-            settling = ""
-            if lt.pending_level is not None:  # a change that has not yet held for debounce_s
-                due = lt.pending_since + lp.debounce
-                settling = (f", {'starting' if lt.pending_level else 'stopping'}? "
-                            f"(counts if it holds until {pol.calendars.hhmm(due, now)})")
-            p, code, text, until = True, f"observed:{state}", f"observed only: {state}{w}{settling}", None
+            # a change that has not yet held for debounce_s: since when, and when it counts
+            pend = lt.pending_level is not None
+            due = lt.pending_since + lp.debounce if pend else None
+            since = lt.pending_since if pend else None
+            if lt.running:
+                p, code, why = True, "observed:running", ("observed:running", lp.off_w, since, due)
+            else:
+                measured = lt.power_w is not None and st.curb.fresh
+                p, code, why = True, "observed:idle", ("observed:idle", lp.on_w, since, due, measured)
+            until = None
         else:
-            p, code, text, until = decisions[name]
+            p, code, why, until = decisions[name]
+        if why != lt.why:  # the sentence is made when the reason or its numbers change
+            lt.why, lt.text = why, reason_text(why, now, pol.tz)
+        text = lt.text
         if p and lt.by_override and lt.mode == "auto" and lt.permitted:
             lt.by_override = False  # the policy kept it on after the user's ON: its min_on holds again
         if p != lt.permitted:
@@ -57,14 +64,14 @@ def apply(st: m.State, now: datetime, decisions: dict, out: list, wake: list, co
             if lp.controllable or lt.code:  # observed: say when it starts and stops
                 out.append(m.ActivityLine(name, f"{'ON' if p else 'OFF'} ({code}): {text}"
                                           if lp.controllable else text))
-        lt.permitted, lt.code, lt.text = p, code, text
+        lt.permitted, lt.code = p, code
         nc = None
         for t in (until, lt.next_change, lt.until):
             if t is not None and t > now and (nc is None or t < nc):
                 nc = t
         if lt.mode == "auto" and until is None:  # e.g. a permitted load: when a block window begins
             for cal in lp.calendars:
-                t = pol.calendars.status(cal, now)[1]
+                t = cal_next[cal]
                 if t is not None and t > now and (nc is None or t < nc):
                     nc = t
         lt.next_change = nc
@@ -151,8 +158,10 @@ def _meter_check(st, lp, lt: m.LoadRt, now: datetime, out: list, wake: list) -> 
 
 def _publish(st, lp, lt: m.LoadRt, now: datetime, out: list) -> None:
     w = lt.power_w if st.curb.fresh else None
-    # the reason's words too (who it queues behind), not its numbers (watts move every reading)
-    sig = (lt.mode, lt.permitted, lt.running, lt.code, lt.text.translate(NO_DIGITS), lt.until,
+    # the reason with its numbers: a text never quotes a figure older than the decision's
+    # (reasons.py keeps measurements that move every reading out of texts that do not hang on
+    # them); the load's own watts count in steps of 50 W
+    sig = (lt.mode, lt.permitted, lt.running, lt.code, lt.why, lt.until,
            lt.next_change, None if w is None else round(w / 50),
            lt.relay_level, lt.relay_since, lt.relay_pending)
     if sig == lt.published:

@@ -1,8 +1,9 @@
 """Rule 1-3 and 7: who gets the `max_running` slots (and the watt budget), with holds.
 
-Input: each controllable load's class from the rule tables — ("override", on?, code, text,
-until), ("forced", code, text, until), ("eligible",) or ("blocked", code, text, until).
-Output: name -> (permitted, code, text, until).
+Input: each controllable load's class from the rule tables — ("override", on?, code, why,
+until), ("forced", code, why, until), ("eligible",) or ("blocked", code, why, until).
+Output: name -> (permitted, code, why, until); `why` is the reason's catalogue key and the
+numbers the queue used (reasons.py), or the rule's own why it passes on.
 
 Phase A places what does not queue: overrides, forced loads and loads held on by their
 minimum run time. Phase B walks observed running loads and eligible loads by priority
@@ -15,16 +16,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from . import model as m
+from .sensing import stale_since
 
 HOUR = timedelta(hours=1)
 OBSERVED_FIRST = 10_000  # planner on: observed loads rank above every controllable load
 
-Decision = tuple[bool, str, str, "datetime | None"]
+Decision = tuple[bool, str, "tuple | str", "datetime | None"]
 
 
 def allocate(st: m.State, now: datetime, wants: dict, curb_ok: bool) -> dict[str, Decision]:
     pol = st.policy
-    cals = pol.calendars
     slots = pol.sched.max_running if curb_ok else 1  # stale: one load at a time
     budget = pol.sched.max_w if curb_ok else None
     keep = pol.sched.max_w_hysteresis_w  # an incumbent is queued out only above budget + keep
@@ -54,27 +55,28 @@ def allocate(st: m.State, now: datetime, wants: dict, curb_ok: bool) -> dict[str
         occupants.append(name)
         watts += load_w(name)
 
-    def grant(name: str, code: str, text: str, until) -> None:
-        """Permit a load, subject to its minimum off time and the gap between starts."""
+    def grant(name: str, code: str, text, until) -> None:
+        """Permit a load, subject to its minimum off time and the gap between starts (`text`:
+        the why it is permitted for, quoted after 'then:' while it waits)."""
         lp, lt = pol.loads[name], st.loads[name]
         if not lt.permitted:
             if lt.off_since is not None and now < lt.off_since + lp.min_off:
                 t = lt.off_since + lp.min_off
-                res[name] = (False, "waiting:min_off", f"minimum off time until {cals.hhmm(t, now)}, "
-                             f"then: {text}", t)
+                res[name] = (False, "waiting:min_off", ("waiting:min_off", lt.off_since,
+                                                        lp.min_off.total_seconds(), t, text), t)
                 return
             if lp.max_starts_per_hour:  # never ask the relay agent for a start it would refuse
                 while lt.starts and now - lt.starts[0] >= HOUR:
                     lt.starts.popleft()
                 if len(lt.starts) >= lp.max_starts_per_hour:
                     t = lt.starts[0] + HOUR
-                    res[name] = (False, "waiting:start_budget", f"{lp.max_starts_per_hour} starts in the "
-                                 f"last hour (relay wear budget) until {cals.hhmm(t, now)}, then: {text}", t)
+                    res[name] = (False, "waiting:start_budget",
+                                 ("waiting:start_budget", lp.max_starts_per_hour, t, text), t)
                     return
             gap_until = st.last_grant_at + pol.settle if st.last_grant_at is not None else None
             if gap_until is not None and now < gap_until:
-                res[name] = (False, "waiting:start_gap", f"another load started; next start at "
-                             f"{cals.hhmm(gap_until, now)} (settle {pol.sched.settle_s:g} s)", gap_until)
+                res[name] = (False, "waiting:start_gap", ("waiting:start_gap", st.last_grant_at,
+                                                          pol.sched.settle_s, gap_until, text), gap_until)
                 return
             st.last_grant_at = now
         res[name] = (True, code, text, until)
@@ -102,10 +104,10 @@ def allocate(st: m.State, now: datetime, wants: dict, curb_ok: bool) -> dict[str
                 and now < lt.permitted_since + pol.loads[name].min_on:  # a user's ON ends when it ends
             t = lt.permitted_since + pol.loads[name].min_on
             if w[0] == "blocked":  # it would stop now, but has not run its minimum time
-                res[name] = (True, "holding:min_on", f"minimum run time until {cals.hhmm(t, now)}, "
-                             f"then: {w[2]}", t)
+                res[name] = (True, "holding:min_on", ("holding:min_on", lt.permitted_since,
+                                                      pol.loads[name].min_on.total_seconds(), t, w[2]), t)
             else:  # keeps its slot; below we say whether it is only the hold that keeps it
-                res[name] = (True, lt.code, lt.text, None)
+                res[name] = (True, lt.code, lt.why, None)
                 held.append((name, t))
             if not idle(lt, name):
                 take(name)
@@ -150,13 +152,13 @@ def allocate(st: m.State, now: datetime, wants: dict, curb_ok: bool) -> dict[str
         # its tank's thermostat may call at any moment, and handing the place to another load
         # would put three on at once, or cost relay operations to undo
         if idle(lt, name) and not forced and not holds:
-            res[name] = (True, "permitted:idle", f"permitted; drawing nothing for {pol.sched.settle_s:g} s, "
-                         "so its slot is free", None)
+            res[name] = (True, "permitted:idle", ("permitted:idle", m.quiet_for_since(lt), pol.sched.settle_s),
+                         None)
             continue
         room = budget + (keep if lt.permitted else 0.0) if budget is not None else None
         if len(occupants) < slots and (room is None or watts + load_w(name) <= room):
-            text = ("no fresh Curb data: time windows only, one load at a time" if not curb_ok
-                    else f"permitted (priority {lp.cfg.priority})")
+            text = (("fallback:windows", stale_since(st.curb)) if not curb_ok
+                    else ("permitted", lp.cfg.priority, len(occupants) + 1, slots))
             if forced:
                 grant(name, forced[1], forced[2], forced[3])
             elif len(wants.get(name, ())) > 1:  # the plan's run: its own reason and end
@@ -166,27 +168,31 @@ def allocate(st: m.State, now: datetime, wants: dict, curb_ok: bool) -> dict[str
                 grant(name, "permitted" if curb_ok else "fallback:windows", text, None)
             take(name)
         else:
-            why = _behind(st, occupants, len(occupants) >= slots, budget, watts)
+            why = _behind(st, occupants, slots, room, budget, watts, load_w(name))
             if not curb_ok:  # blind: say why only one runs, and that its turn comes
-                why = (f"no fresh Curb data: time windows only, one load at a time, taking turns every "
-                       f"{pol.sched.data.stale_rotate_min:g} min; {why}")
+                why = ("queued/stale", stale_since(st.curb), pol.sched.data.stale_rotate_min, why)
             if forced:  # its own need, and what outranks it
-                why = f"{forced[2]}, but {why} (forced priority {lp.cfg.forced_priority})"
+                why = ("queued/forced", forced[2], lp.cfg.forced_priority, why)
             res[name] = (False, "queued", why, None)
     for name, t in held:  # would it lose its slot but for its minimum run time?
         prio = pol.loads[name].cfg.priority
         above = [n for n in occupants if pol.loads[n].cfg.priority > prio]
         waiting = [n for n, r in res.items() if r[1] == "queued" and pol.loads[n].cfg.priority > prio]
         if waiting or len(above) >= slots:
-            res[name] = (True, "holding:min_on", f"minimum run time until {cals.hhmm(t, now)}, then: "
-                         + _behind(st, above or waiting, True, budget, watts), t)
+            lt = st.loads[name]
+            res[name] = (True, "holding:min_on", ("holding:min_on", lt.permitted_since,
+                                                  pol.loads[name].min_on.total_seconds(), t,
+                                                  _behind(st, above or waiting, slots)), t)
     return res
 
 
-def _behind(st: m.State, occupants: list[str], full: bool, budget, watts: float) -> str:
-    names = []
-    for n in occupants:
-        w = st.loads[n].power_w
-        names.append(f"{n} ({w:.0f} W)" if st.loads[n].running and w else n)
-    why = f"queued behind {', '.join(names)}" if full else f"watt budget {budget:.0f} W (in use {watts:.0f} W)"
-    return why
+def _behind(st: m.State, occupants: list[str], slots: int, room=None, budget=None, watts: float = 0.0,
+            need_w: float = 0.0) -> tuple:
+    """Why a load is queued: the places are taken (by whom), or the watt budget is short."""
+    if len(occupants) < slots and room is not None:
+        return ("queued/budget", budget, room - budget, watts, need_w)
+    # each running one's watts to 50 W, as its own retained state counts them: the place is
+    # the reason, the watts only say which loads are big, so they do not move the text every reading
+    names = tuple((n, round(st.loads[n].power_w / 50) * 50 if st.loads[n].running and st.loads[n].power_w
+                   else None) for n in occupants)
+    return ("queued", names, slots)

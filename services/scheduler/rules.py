@@ -1,8 +1,9 @@
 """Per-load policy as tables of rule functions, evaluated in order.
 
 FORCE rules return a reason to run the load whatever the queue says (top of the queue);
-BLOCK rules return a reason it may not run. Each returns (code, text, until) or None,
-`until` being when that reason ends if known (the load's next_change).
+BLOCK rules return a reason it may not run. Each returns (code, why, until) or None,
+`until` being when that reason ends if known (the load's next_change), `why` the reason's
+catalogue key and the numbers the rule used (reasons.py; the planner's verdicts: a sentence).
 """
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ from circuitq.config.scheduler import LoadRunning
 
 from . import model as m
 from .policy import LoadPolicy
-from .sensing import solar_average
+from .sensing import solar_average, stale_since
 
-Verdict = tuple[str, str, datetime | None] | None
+Verdict = tuple[str, tuple | str, datetime | None] | None
 
 
 # ------------------------------------------------------------------ force rules
@@ -26,15 +27,16 @@ def force_guarantee(st: m.State, lp: LoadPolicy, lt: m.LoadRt, now: datetime) ->
         return None
     if lt.guarantee_until is not None:
         if now < lt.guarantee_until:
-            return ("forced:guarantee", f"off {c.max_off_h:g} h at most: permitted until "
-                    f"{st.policy.calendars.hhmm(lt.guarantee_until, now)}", lt.guarantee_until)
+            return ("forced:guarantee", ("forced:guarantee", c.max_off_h, lt.last_on, lt.guarantee_until),
+                    lt.guarantee_until)
         lt.guarantee_until = None
     if not lt.permitted and lt.last_on is not None:
         limit = lt.last_on + timedelta(hours=c.max_off_h)
         if now >= limit:
             lt.guarantee_until = now + timedelta(minutes=c.guarantee_min) + lp.min_off
             st.dirty = True
-            return ("forced:guarantee", f"off {c.max_off_h:g} h, its limit: permitted now", lt.guarantee_until)
+            return ("forced:guarantee", ("forced:guarantee", c.max_off_h, lt.last_on, lt.guarantee_until),
+                    lt.guarantee_until)
     return None
 
 
@@ -44,8 +46,7 @@ def force_window(st: m.State, lp: LoadPolicy, lt: m.LoadRt, now: datetime) -> Ve
     for name in lp.cfg.force:
         inside, until = cals.status(name, now)
         if inside:
-            return (f"forced:{name}", f"forced on in '{name}' hours"
-                    + (f" until {cals.hhmm(until, now)}" if until else ""), until)
+            return (f"forced:{name}", ("forced:window", name, until), until)
     return None
 
 
@@ -69,8 +70,7 @@ def force_runtime(st: m.State, lp: LoadPolicy, lt: m.LoadRt, now: datetime) -> V
     if slack > 0:
         lt.next_change = min(filter(None, (lt.next_change, now + timedelta(seconds=slack))), default=None)
         return None
-    return ("forced:runtime", f"needs {need / 3600:.1f} h more before {cals.hhmm(end, now)} "
-            f"(target {rt.hours:g} h a day)", None)
+    return ("forced:runtime", ("forced:runtime", need / 3600, end, rt.hours, free / 3600, rt.margin_min), None)
 
 
 def force_plan(st: m.State, lp: LoadPolicy, lt: m.LoadRt, now: datetime) -> Verdict:
@@ -99,8 +99,7 @@ def block_only(st: m.State, lp: LoadPolicy, lt: m.LoadRt, now: datetime) -> Verd
             return None
         starts.append(nxt)
     until = min(filter(None, starts), default=None)
-    return ("blocked:outside", f"outside its hours ({', '.join(lp.cfg.only)}) until {cals.hhmm(until, now)}",
-            until)
+    return ("blocked:outside", ("blocked:outside", tuple(lp.cfg.only), until), until)
 
 
 def block_window(st: m.State, lp: LoadPolicy, lt: m.LoadRt, now: datetime) -> Verdict:
@@ -108,8 +107,7 @@ def block_window(st: m.State, lp: LoadPolicy, lt: m.LoadRt, now: datetime) -> Ve
     for name in lp.cfg.block:
         inside, until = cals.status(name, now)
         if inside:
-            return (f"blocked:{name}", f"'{name}' hours" + (f" until {cals.hhmm(until, now)}" if until else ""),
-                    until)
+            return (f"blocked:{name}", ("blocked:window", name, until), until)
     return None
 
 
@@ -128,15 +126,15 @@ def block_solar(st: m.State, lp: LoadPolicy, lt: m.LoadRt, now: datetime) -> Ver
         return None
     if not st.solar.fresh:  # stale solar: the load's stale behaviour; `windows` ignores the gate
         if lp.cfg.stale == "off":
-            return ("fallback:off", "no fresh solar data: off until it returns", None)
+            return ("fallback:off", ("fallback:off/solar", stale_since(st.solar)), None)
         return None
     avg = solar_average(st) or 0.0
     threshold = st.policy.solar_threshold(lp, now)
     lt.gate_open = avg >= threshold if not lt.gate_open else avg >= threshold - g.hysteresis_w
     if lt.gate_open:
         return None
-    return ("blocked:solar", f"solar {avg:.0f} W ({st.policy.sched.data.solar_average_s / 60:g}-min average) "
-            f"below {threshold:.0f} W; gate ends {cals.hhmm(until, now)}", until)
+    return ("blocked:solar", ("blocked:solar", avg, st.policy.sched.data.solar_average_s / 60, threshold,
+                              g.hysteresis_w, until), until)
 
 
 def block_conditions(st: m.State, lp: LoadPolicy, lt: m.LoadRt, now: datetime) -> Verdict:
@@ -147,13 +145,19 @@ def block_conditions(st: m.State, lp: LoadPolicy, lt: m.LoadRt, now: datetime) -
         if isinstance(cond, LoadRunning):  # `running` is debounced already (sensing)
             other = st.loads[cond.load]
             if other.running and verdict is None:
-                w = f" ({other.power_w:.0f} W)" if other.power_w is not None else ""
-                verdict = (f"blocked:{cond.load}", f"{cond.load} running{w}", None)
+                olp = st.policy.loads[cond.load]
+                stopping = other.pending_level is False  # under its threshold, not yet for debounce_s
+                verdict = (f"blocked:{cond.load}", (
+                    "blocked:load", cond.load, other.thermo_running, olp.off_w,
+                    other.pending_since if stopping else None,
+                    other.pending_since + olp.debounce if stopping else None), None)
             continue
         total = sum(st.circuits.get(c, 0.0) for c in cond.circuits)
         if _circuits_on(lp, lt, now, i, cond, total) and verdict is None:
-            verdict = ("blocked:circuits", f"{' + '.join(cond.circuits)} at {total:.0f} W, "
-                       f"above {cond.above_w:.0f} W", None)
+            pend = lt.cond_pending.get(i)  # a release not yet held for debounce_s
+            verdict = ("blocked:circuits", (
+                "blocked:circuits", tuple(cond.circuits), total, cond.above_w, cond.hysteresis_w,
+                pend[1] if pend else None, pend[1] + lp.debounce if pend else None), None)
     return verdict
 
 

@@ -168,6 +168,11 @@ def freshness(src: m.Source, now: datetime, timeout, frozen, again) -> bool:
     return fresh
 
 
+def stale_since(src: m.Source):
+    """Since when a source has been stale, for texts; None: it never was fresh (start-up)."""
+    return src.stale_since if src.ever_fresh else None
+
+
 def stale_deadline(src: m.Source, timeout, frozen):
     """When fresh data goes stale if nothing new arrives (a wake-up for the timer)."""
     if not src.fresh:

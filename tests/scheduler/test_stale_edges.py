@@ -13,7 +13,8 @@ def test_hold_without_a_last_decision_is_not_a_blind_shed():
     sim.event(m.Tick())
     sim.run(600)
     assert sim.permitted("hp") and sim.code("hp") == "fallback:hold"  # kept as first decided
-    assert "hp: ON (fallback:windows): no fresh Curb data: time windows only, one load at a time" in sim.activity()
+    assert ("hp: ON (fallback:windows): no fresh Curb data since start-up: time windows only, one load at a time"
+            in sim.activity())
     assert not [c for _, c in sim.cmds(m.ShedCmd) if c.shed]
 
 

@@ -109,7 +109,8 @@ def test_solar_gate(when, production, permitted):
     sim.run(900)
     assert sim.permitted(WHN) == permitted
     if not permitted:
-        assert sim.code(WHN) == "blocked:solar" and "below 5000 W" in sim.st.loads[WHN].text
+        assert sim.code(WHN) == "blocked:solar" and "solar 4600 W (10-min average)" in sim.st.loads[WHN].text
+        assert "it starts from 5000 W" in sim.st.loads[WHN].text
 
 
 def test_solar_gate_uses_a_rolling_average_with_hysteresis():
