@@ -149,4 +149,5 @@ def evaluate(st: m.State, now: datetime, out: list) -> None:
         out.append(m.Persist())
         st.dirty = False
     st.last_eval = now
-    st.next_wake = min((t for t in wake if t > now), default=None)
+    ahead = [t for t in wake if t > now]
+    st.next_wake = min(ahead) if ahead else None

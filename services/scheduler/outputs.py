@@ -20,6 +20,7 @@ def apply(st: m.State, now: datetime, decisions: dict, out: list, wake: list, co
     """cal_next: each calendar in use -> its next boundary (None: none within a week)."""
     pol = st.policy
     settle = pol.settle
+    fresh = st.curb.fresh
     for name, lp in pol.loads.items():
         lt = st.loads[name]
         if not lp.controllable:
@@ -30,7 +31,7 @@ def apply(st: m.State, now: datetime, decisions: dict, out: list, wake: list, co
             if lt.running:
                 p, code, why = True, "observed:running", ("observed:running", lp.off_w, since, due)
             else:
-                measured = lt.power_w is not None and st.curb.fresh
+                measured = lt.power_w is not None and fresh
                 p, code, why = True, "observed:idle", ("observed:idle", lp.on_w, since, due, measured)
             until = None
         else:
@@ -58,17 +59,19 @@ def apply(st: m.State, now: datetime, decisions: dict, out: list, wake: list, co
             else:
                 lt.off_since = now
             st.dirty = st.dirty or lp.controllable
-        changed = (p, code) != (lt.permitted, lt.code)
-        if changed or lt.since is None:
+        if p != lt.permitted or code != lt.code or lt.since is None:
             lt.since = now
             if lp.controllable or lt.code:  # observed: say when it starts and stops
                 out.append(m.ActivityLine(name, f"{'ON' if p else 'OFF'} ({code}): {text}"
                                           if lp.controllable else text))
         lt.permitted, lt.code = p, code
-        nc = None
-        for t in (until, lt.next_change, lt.until):
-            if t is not None and t > now and (nc is None or t < nc):
-                nc = t
+        nc = until if until is not None and until > now else None
+        t = lt.next_change
+        if t is not None and t > now and (nc is None or t < nc):
+            nc = t
+        t = lt.until
+        if t is not None and t > now and (nc is None or t < nc):
+            nc = t
         if lt.mode == "auto" and until is None:  # e.g. a permitted load: when a block window begins
             for cal in lp.calendars:
                 t = cal_next[cal]
@@ -81,13 +84,15 @@ def apply(st: m.State, now: datetime, decisions: dict, out: list, wake: list, co
             quiet = m.quiet_for_since(lt) if p and not lt.running else None
             if quiet is not None and now < quiet + settle:
                 wake.append(quiet + settle)  # demand discovery: idle after settle_s
-            if p and not st.curb.fresh and lt.permitted_since is not None:
+            if p and not fresh and lt.permitted_since is not None:
                 wake.append(lt.permitted_since + pol.rotate)  # stale: equals take turns
             if commanding:
                 _command(st, lp, lt, now, out, wake)
-            _starvation(st, lp, lt, now, out, wake)
-            if lp.kind == "relay" and lp.cfg.meter_check_min:
-                _meter_check(st, lp, lt, now, out, wake)
+            if not p and lp.cfg.max_off_h is not None:  # what _starvation looks at, checked first
+                _starvation(st, lp, lt, now, out, wake)
+            if lp.kind == "relay" and lp.cfg.meter_check_min and (
+                    lt.mismatch_since is not None or (fresh and not p and lt.running)):
+                _meter_check(st, lp, lt, now, out, wake)  # only when there is something to check
         _publish(st, lp, lt, now, out)
 
 

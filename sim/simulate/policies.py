@@ -89,6 +89,7 @@ class CoreController:
             raise ValueError(f"policy {name}: " + "; ".join(moved))
         z = spec.sheddable
         self.zone_load = z.load if z else None
+        self.zone_thermostat = z.thermostat if z else None
         tcfg = cfg.ecobee.thermostats.get(z.thermostat) if (z and cfg.ecobee) else None
         self.shed = ShedHold(tcfg)
         self.poll_s = cfg.ecobee.poll_s if cfg.ecobee else 180.0
@@ -139,8 +140,7 @@ class CoreController:
         t = (k + 1) * 60.0
         if self.zone_load and t >= self.next_poll:
             self.next_poll = t + self.poll_s
-            events.append(m.ThermostatFeedback(self.spec.sheddable.thermostat, zone_running, True,
-                                               self._held, zone_c))
+            events.append(m.ThermostatFeedback(self.zone_thermostat, zone_running, True, self._held, zone_c))
         self._decide(now, m.Batch(events))
         self._tick(t, now)
 
@@ -157,15 +157,24 @@ class CoreController:
             kind = type(c)
             if kind is m.RelayCmd:
                 self.cmd_n += 1
-                self.relays[c.relay].command(Now(t, now), c.state, c.lease_s, str(self.cmd_n))
+                core = self.relays[c.relay]
+                core.command(Now(t, now), c.state, c.lease_s, str(self.cmd_n))
             elif kind is m.ShedCmd:
                 self.shed.command(t, c.shed, c.lease_s)
+                continue
             elif kind is m.DrmCmd:
                 self.cmd_n += 1
-                self.fleet.cores["drm"][c.output].command(Now(t, now), c.mode, c.lease_s, str(self.cmd_n))
+                core = self.fleet.cores["drm"][c.output]
+                core.command(Now(t, now), c.mode, c.lease_s, str(self.cmd_n))
             else:
                 continue
-            self.deadline = None  # a command may have set a lease or a pending transition
+            # a command may have set a lease or a pending transition of this output: the next
+            # deadline is at the latest its own (one too early only costs a tick that finds
+            # nothing due: the agent's tick applies what is due whenever it runs)
+            if self.deadline is not None:
+                d = core.next_deadline()
+                if d is not None and d < self.deadline:
+                    self.deadline = d
 
     def _tick(self, t: float, now: datetime) -> None:
         """Lease ends and held transitions whose time has come (the agent's timer), checked at
