@@ -119,10 +119,10 @@ def _starvation(st, lp, lt: m.LoadRt, now: datetime, out: list, wake: list) -> N
     if c.max_off_h is None or lt.permitted or lt.last_on is None:
         return
     warn_at = lt.last_on + timedelta(hours=max(0.0, c.max_off_h - c.warn_before_h))
-    limit = lt.last_on + timedelta(hours=c.max_off_h)
     if now < warn_at:
         wake.append(warn_at)
         return
+    limit = lt.last_on + timedelta(hours=c.max_off_h)
     if now < limit:
         wake.append(limit)
     if lt.warned:

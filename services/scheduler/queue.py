@@ -106,8 +106,9 @@ def allocate(st: m.State, now: datetime, wants: dict, curb_ok: bool) -> dict[str
             if w[0] == "blocked":  # it would stop now, but has not run its minimum time
                 res[name] = (True, "holding:min_on", ("holding:min_on", lt.permitted_since,
                                                       pol.loads[name].min_on.total_seconds(), t, w[2]), t)
-            else:  # keeps its slot; below we say whether it is only the hold that keeps it
-                res[name] = (True, lt.code, lt.why, None)
+            else:  # keeps its slot; below we say whether it is only the hold that keeps it.
+                # A plan's run says why it runs now (its tank's figures of now), not why it started
+                res[name] = (True, w[1], w[2], None) if len(w) > 2 else (True, lt.code, lt.why, None)
                 held.append((name, t))
             if not idle(lt, name):
                 take(name)

@@ -24,6 +24,11 @@ from .reason_walk import code_matches
 
 SOLAR = re.compile(r"solar (\d+) W \(")
 PRODUCTION = re.compile(r"production (\d+) W")
+# the planner's tank sentence (planner/verdicts.py): (the mean estimate, the full tank, the
+# cautious estimate the plan works from), in either of its wordings
+TANKS = ((re.compile(r"tank about ([\d.]+) kWh short of full \(([\d.]+) kWh\), planned as up to ([\d.]+) short"),
+          (0, 1, 2)),
+         (re.compile(r"tank up to ([\d.]+) of ([\d.]+) kWh short \(at most ([\d.]+) expected\)"), (2, 1, 0)))
 
 
 def check(st, now, retained: dict, whys: dict, seen: dict) -> None:
@@ -40,6 +45,15 @@ def check(st, now, retained: dict, whys: dict, seen: dict) -> None:
         for figure in SOLAR.findall(lt.text):
             assert int(figure) == math.floor(avg), (name, lt.text, avg)
             seen["solar"] += 1
+        if "kWh short" in lt.text:  # the planner's tank figures, of this moment too
+            tank = st.planner.tanks[name]
+            found = [(g, order) for rx, order in TANKS for g in rx.findall(lt.text)]
+            assert found, f"a tank sentence this test does not know: {lt.text!r} (add its wording to TANKS)"
+            for g, order in found:
+                mean, full, cautious = (g[i] for i in order)
+                assert (mean, full, cautious) == tuple(f"{x:.1f}" for x in (tank.deficit_kwh, tank.full_kwh,
+                                                                           tank.cautious_kwh)), lt.text
+                seen["tank"] += 1
     for name, d in st.drm.items():
         if d.mode is not None or d.feedback is not None:
             assert retained["drm " + name] == (d.code, d.text)
@@ -72,6 +86,6 @@ def test_a_day_of_reasons_that_say_the_moment(policy, tmp_path, monkeypatch):
     run(ctl, spec, exo)
     assert seen["decisions"] >= 1440, seen
     if policy == "circuitq":
-        assert seen["production"] > 100, seen  # the DRM output quoted it all day
+        assert seen["production"] > 100 and seen["tank"] > 100, seen  # the DRM output, the planner's tanks
     else:
         assert seen["solar"] > 100, seen  # gated heaters quoted the average, every one the same
