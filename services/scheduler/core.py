@@ -19,6 +19,7 @@ from . import model as m
 from .policy import LoadPolicy, new_state  # noqa: F401  (re-exported for callers)
 from .queue import allocate
 
+MS = timedelta(milliseconds=1)  # a source is stale just after its deadline: wake then
 APPLY = {
     m.Reading: sensing.on_reading,
     m.Solar: sensing.on_solar,
@@ -109,7 +110,7 @@ def evaluate(st: m.State, now: datetime, out: list) -> None:
                                  (st.solar, pol.solar_timeout, pol.solar_timeout)):
         t = sensing.stale_deadline(src, timeout, frozen)
         if t is not None:
-            wake.append(t + timedelta(milliseconds=1))
+            wake.append(t + MS)
         t = sensing.fresh_again_at(src, pol.fresh_again)
         if t is not None:
             wake.append(t)

@@ -16,7 +16,9 @@ and pass through as they are; PLANNER_CODES lists their codes.
 """
 from __future__ import annotations
 
+import importlib
 import math
+import re
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Callable
@@ -34,18 +36,24 @@ class Spec:
 
 REASONS: dict[str, Spec] = {}
 
-PLANNER_CODES = {  # the planner's own (planner/verdicts.py): sentences it makes itself
-    "needed:hot_water": "the tank is estimated at its reserve: heat now, whatever the price",
-    "needed:runtime": "the day's hours no longer fit in what is left of the window",
-    "needed:comfort": "the room is at the edge of its band: the shed ends",
-    "planned:solar": "running on forecast or measured solar surplus",
-    "planned:cheap": "running in one of the cheapest slots before the need",
-    "planned:finish": "a heater finishing its cycle (its thermostat still calls) at a fair price",
-    "planned:wait": "not now: the next planned run and why",
-    "planned:done": "today's hours are done (a runtime load)",
-    "planned:shed": "a thermostat held off: the same work is cheaper later",
-    "planned:run": "a thermostat left alone: no cheaper hour within the room's coast time",
-}
+def _planner_codes() -> dict[str, str]:
+    """The planner's codes and meanings as its verdicts module lists them (its docstring)."""
+    verdicts = importlib.import_module(f"{__package__}.planner.verdicts")  # the package re-exports
+    codes: dict[str, str] = {}
+    last = None
+    for line in (verdicts.__doc__ or "").splitlines():
+        m = re.match(r"\s+((?:needed|planned):[a-z_]+)\s+(.*)", line)
+        if m:
+            last = m.group(1)
+            codes[last] = m.group(2)
+        elif last and line.startswith("    ") and line.strip():
+            codes[last] += " " + line.strip()
+        else:
+            last = None
+    return codes
+
+
+PLANNER_CODES = _planner_codes()  # the planner's own: sentences it makes itself
 
 
 def reason(key: str, code: str, means: str):
@@ -83,10 +91,6 @@ def text(why, now: datetime, tz: tzinfo) -> str:
     if type(why) is str:  # a planner verdict's own sentence
         return why
     return REASONS[why[0]].fmt(Say(now, tz), *why[1:])
-
-
-def key_of(why) -> str | None:
-    return None if type(why) is str else why[0]
 
 
 # ------------------------------------------------------------------ overrides and stale data

@@ -19,12 +19,12 @@ def on_reading(st: m.State, now: datetime, ev: m.Reading, out: list) -> None:
     if not all(map(math.isfinite, circuits.values())):  # JSON NaN/Infinity: not a measurement
         circuits = {c: w for c, w in circuits.items() if math.isfinite(w)}
     seen = st.circuit_seen
-    for c in circuits:
-        seen[c] = now
+    seen.update(dict.fromkeys(circuits, now))
     # A circuit missing from one reading is not 0 W (a kitchen at 6 kW would "stop" and let a
     # water heater start): keep its last value until it has been missing reading_timeout_s.
+    missing = st.circuits.keys() - circuits.keys()
     kept = {c: w for c, w in st.circuits.items()
-            if c not in circuits and now - seen.get(c, now) <= pol.reading_timeout}
+            if c in missing and now - seen.get(c, now) <= pol.reading_timeout} if missing else None
     st.circuits = {**kept, **circuits} if kept else circuits
     for circuit, names in pol.by_circuit.items():
         w = st.circuits.get(circuit)
