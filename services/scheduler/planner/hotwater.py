@@ -20,6 +20,8 @@ from datetime import datetime, timedelta
 HOW = 168  # hours of the week
 LEVEL_UP = 0.4  # weight of one measured interval in the level when use was higher than thought
 LEVEL_DOWN = 0.1  # ... and when it was lower: a cold shower costs more than a few cents of heat
+LEARNING_INTERVALS = 6  # until this many intervals are measured, plan cautiously ...
+LEARNING_MARGIN = 2.0  # ... for at least twice the default profile, and with the full reserve
 LEVEL_SPAN_H = 12.0  # an interval this long (or longer) counts fully in the level
 VAR_ALPHA = 0.15  # weight of one interval in the spread of use (relative to the prediction)
 Z_SAFE = 1.5  # plan for use this many spreads above the mean (about 1 interval in 15 exceeded;
@@ -27,6 +29,7 @@ Z_SAFE = 1.5  # plan for use this many spreads above the mean (about 1 interval 
 SHAPE_ALPHA = 0.25  # weight of one measured hour in its profile bin
 FULL_QUIET = timedelta(minutes=3)  # permitted, relay on, element silent this long: full
 MIN_INTERVAL = timedelta(minutes=30)  # shorter measured intervals are too noisy to learn from
+BIG_DRAW_SHARE = 0.15  # heating this share of the tank in one unbroken spell means a big draw
 DEADBAND_SHARE = 0.12  # a tank thermostat calls only after losing about this share of its heat
 # (a 5-8 K deadband on a lower thermostat of a 45 K tank, roughly)
 STANDBY_SHARE = 0.012  # standby loss per hour as a share of the full tank's heat, first guess
@@ -71,6 +74,7 @@ class Tank:
     pred_since_full: dict = field(default_factory=dict)  # hour of week -> [hours, predicted kWh]
     quiet_since: datetime | None = None  # permitted with the relay on and the element silent
     ran: bool = False  # the element drew power during the current permission
+    spell_kwh: float = 0.0  # heat delivered since the element last started (an unbroken spell)
     intervals: int = 0  # measured intervals learned from
     spread: float = 0.35  # relative spread of measured use around the prediction (first guess)
     sensor_c: float | None = None  # tank temperature from a sensor, if one is configured
@@ -82,10 +86,22 @@ class Tank:
         """Predicted heat use in `hours` of hour-of-week `how` (kWh)."""
         return self.level * self.profile[how] * hours
 
+    @property
+    def big_draw(self) -> bool:
+        """The element has run long past its thermostat's deadband without stopping: a draw
+        bigger than planned is under way (guests, a bath and showers together)."""
+        return self.spell_kwh > BIG_DRAW_SHARE * self.full_kwh
+
+    @property
+    def learning(self) -> bool:
+        """Too few measured intervals yet to trust what was learned (the first day or two)."""
+        return self.intervals < LEARNING_INTERVALS
+
     def margin(self, floor: float) -> float:
         """Plan for this multiple of the predicted use: the configured floor, more when the
-        household's use has been seen to swing more."""
-        return min(3.0, max(floor, 1.0 + Z_SAFE * self.spread))
+        household's use has been seen to swing more, and more still while it is learning."""
+        m = max(floor, 1.0 + Z_SAFE * self.spread)
+        return min(3.0, max(m, LEARNING_MARGIN) if self.learning else m)
 
     # ------------------------------------------------------------ observing the meter
     def observe(self, now: datetime, local: datetime, element_w: float | None, relay_on: bool,
@@ -111,8 +127,16 @@ class Tank:
             self.deficit_kwh -= delivered
             self.cautious_kwh -= delivered
             self.in_since_full += delivered
+            self.spell_kwh += delivered
+        else:
+            self.spell_kwh = 0.0
         self.deficit_kwh = min(max(self.deficit_kwh, 0.0), self.full_kwh)
         self.cautious_kwh = min(max(self.cautious_kwh, self.deficit_kwh), self.full_kwh)
+        if self.spell_kwh > DEADBAND_SHARE * self.full_kwh:
+            # still heating well past a thermostat's deadband: at least that much left the
+            # tank, whatever the prediction said (a draw the plan did not foresee)
+            self.deficit_kwh = max(self.deficit_kwh, min(self.full_kwh, self.spell_kwh * 0.5))
+            self.cautious_kwh = max(self.cautious_kwh, self.deficit_kwh)
         on = permitted and relay_on
         if not on:
             self.ran = False

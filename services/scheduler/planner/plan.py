@@ -217,7 +217,7 @@ def _reserve(tank, hw, locs, dt_h) -> list[float]:
     average hour), the quiet reserve in the hours it rarely does (night, mid-morning)."""
     full = tank.full_kwh
     hi, lo = hw.reserve * full, (hw.quiet_reserve if hw.quiet_reserve is not None else hw.reserve) * full
-    if lo >= hi:
+    if lo >= hi or tank.learning:  # nothing learned yet: the full reserve at every hour
         return [hi] * len(locs)
     avg = sum(tank.profile) / len(tank.profile)
     busy = {}

@@ -34,6 +34,8 @@ class PlannerState:
     clear_sky: dict = field(default_factory=dict)  # 5-min slot -> clear-sky W (a cache)
     plan_clearness: float | None = None  # the sky's clearness when the plan was made
     verdicts_key: tuple | None = None  # (plan, minute) the decisions were made for
+    guard_kwh: dict = field(default_factory=dict)  # tank -> kWh heated in this guard stretch
+    starts: dict = field(default_factory=dict)  # load -> [local date, starts that day, was permitted]
 
     @property
     def loads(self) -> tuple[str, ...]:
@@ -71,6 +73,15 @@ def observe(ps: PlannerState, st, now: datetime) -> None:
     pol = st.policy
     local = now.astimezone(pol.tz)
     fresh = st.curb.fresh
+    day = local.date()
+    for name in ps.tanks.keys() | set(ps.runtime):  # relay starts today (the daily wear budget)
+        rec = ps.starts.get(name)
+        p = bool(st.loads[name].permitted)
+        if rec is None or rec[0] != day:
+            rec = ps.starts[name] = [day, 0, p if rec is None else rec[2]]
+        if p and not rec[2]:
+            rec[1] += 1
+        rec[2] = p
     for name, tank in ps.tanks.items():
         lt = st.loads[name]
         w = lt.power_w if fresh else None
@@ -105,6 +116,11 @@ def _observe_house(ps: PlannerState, st, hour: int) -> None:
             busy += 1
     base = st.consumption_w - planned_w if st.consumption_w is not None else other_w
     ps.baseline.observe(hour, max(0.0, base), busy)
+
+
+def starts_today(ps: PlannerState, name: str) -> int:
+    rec = ps.starts.get(name)
+    return rec[1] if rec else 0
 
 
 def dump(ps: PlannerState) -> dict:

@@ -7,6 +7,8 @@ Codes (docs/planner.md):
   planned:solar     running on forecast or measured solar surplus
   planned:cheap     running in one of the cheapest slots before the need
   planned:finish    a heater finishing its cycle (its thermostat still calls): no cheaper heat is planned later
+  planned:guard     a heater kept ready at the usual draw times (not in a peak): a draw bigger
+                    than planned is answered at once, up to GUARD_KWH
   planned:wait      not now: the next planned run and why
   planned:done      today's hours are done (a runtime load)
   planned:shed      a thermostat held off: the same work is cheaper later
@@ -18,12 +20,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from .comfort import decide_shed
+from .state import starts_today
 
 LIVE_SOLAR_SHARE = 0.6  # heat on measured surplus once it covers this share of the element
 LIVE_SOLAR_MIN_KWH = 0.5  # ... and the tank is at least this short
 MIN_START_KWH = 1.0  # a heater off is not started for a run planned to deliver less than this,
 # unless its tank is near its reserve
 FINISH_RATIO = 1.1  # a heating cycle runs to its end while the price is this close to the day's lowest
+OPTIONAL_STARTS = 8  # after this many relay starts in a day, a tank starts only for runs worth
+# twice MIN_START_KWH and for its needs (the wear budget: 24 operations a day)
+GUARD_KWH = 1.0  # a heater kept ready at the usual draw times heats at most this much per stretch
+GUARD_STEP_H = 1 / 60  # the verdicts' cadence (once a minute), for counting the guard's energy
+GUARD_DAY = timedelta(hours=24)  # the guard's peak test: dearer than this span's median
 FINISH_AHEAD_H = 12  # ... or no dearer than the tank's next planned run within this many hours
 
 
@@ -71,6 +79,9 @@ def _tank(ps, st, name, plan, cur: int, now: datetime) -> Verdict:
     currency = st.policy.tariff.currency if st.policy.tariff else ""
     if full - deficit <= reserve:
         return Verdict("need", "needed:hot_water", f"{state}: at its reserve of {reserve:.1f} kWh, heating now")
+    if tank.big_draw and lt.permitted:  # heating on and on since a draw: finish, even over the cap
+        return Verdict("need", "needed:hot_water", f"{state}: heated {tank.spell_kwh:.1f} kWh without "
+                       f"stopping since a big draw, so it heats until full")
     heating = lt.permitted and lt.power_w is not None and lt.power_w >= 0.3 * tank.element_w
     if heating and not s.on[cur] and tank.ran and plan.imp[cur] <= _finish_price(plan, name, cur):
         # its thermostat still calls: the tank is short for certain, and stopping now would
@@ -78,9 +89,11 @@ def _tank(ps, st, name, plan, cur: int, now: datetime) -> Verdict:
         # operations, and risk that run being late)
         return Verdict("run", "planned:finish", f"finishing its heating at {_price(plan, cur, currency)} "
                        f"(its thermostat still calls); {state}", None, True)
+    spare_starts = starts_today(ps, name) < OPTIONAL_STARTS
     if s.on[cur] and not lt.permitted and not heating:
         run_kwh = sum(s.kwh[i] for i in range(cur, _run_end_index(plan, name, cur) + 1))
-        if run_kwh < MIN_START_KWH and full - deficit > reserve + MIN_START_KWH:
+        small = run_kwh < (MIN_START_KWH if spare_starts else 2 * MIN_START_KWH)
+        if small and full - deficit > reserve + MIN_START_KWH:
             s = None  # a start this small is not worth two relay operations: it joins a later run
     if s is not None and s.on[cur]:
         end = _run_end(plan, name, cur)
@@ -90,6 +103,9 @@ def _tank(ps, st, name, plan, cur: int, now: datetime) -> Verdict:
                            f"until {_hhmm(st, end, now)}; {state}", end, hold)
         return Verdict("run", "planned:cheap", f"heating at {_price(plan, cur, currency)}, the cheapest before "
                        f"it is needed, until {_hhmm(st, end, now)}; {state}", end, hold)
+    guard = _guard(ps, name, tank, s, plan, cur, lt, heating)  # safety first: not budget-limited
+    if guard is not None:
+        return Verdict("run", "planned:guard", f"{guard}; {state}", plan.ends[cur])
     live = _live_surplus(st)
     running_live = ps.solar_run.get(name, False)
     need_share = LIVE_SOLAR_SHARE * (0.6 if running_live else 1.0)  # hysteresis once started
@@ -105,6 +121,27 @@ def _tank(ps, st, name, plan, cur: int, now: datetime) -> Verdict:
     why = "on solar" if plan.from_solar(name, nxt) else f"at {_price(plan, nxt, currency)}"
     return Verdict("wait", "planned:wait", f"next heating {_hhmm(st, plan.starts[nxt], now)} {why}; {state}, "
                    f"keeps at least {reserve:.1f} kWh until then", plan.starts[nxt])
+
+
+def _guard(ps, name, tank, s, plan, cur: int, lt, heating: bool) -> str | None:
+    """Around the household's usual draw times, at a price that is not a peak, the heater
+    stays permitted: a permitted full tank costs nothing, and after a draw bigger than the
+    plan foresaw (guests, a bath and three showers) its upper element restores the top of
+    the tank at once. Up to GUARD_KWH per stretch; the rest waits for the cheap hours."""
+    if s is None or not s.reserve or s.reserve[cur] < max(s.reserve) - 1e-9:
+        ps.guard_kwh.pop(name, None)  # outside the usual draw times: a new stretch next time
+        return None
+    day = [plan.imp[i] for i in range(cur, len(plan.imp)) if plan.starts[i] < plan.starts[cur] + GUARD_DAY]
+    if plan.imp[cur] > sorted(day)[len(day) // 2] + 1e-9:
+        return None  # dearer than the day's median: a peak; the reserve covers it
+    used = ps.guard_kwh.get(name, 0.0)
+    if heating and lt.power_w is not None:
+        used += lt.power_w * GUARD_STEP_H / 1000  # verdicts are made once a minute
+        ps.guard_kwh[name] = used
+    if used >= GUARD_KWH and not heating:  # a spell under way goes on: if it is a big draw,
+        return None                        # it turns into needed:hot_water (tank.big_draw)
+    return (f"ready for the usual draws: permitted so a bigger draw than planned is answered at once "
+            f"(up to {GUARD_KWH:g} kWh at {plan.imp[cur]:.3f}/kWh, {used:.1f} used)")
 
 
 def _finish_price(plan, name: str, cur: int) -> float:
