@@ -59,7 +59,9 @@ def allocate(st: m.State, now: datetime, wants: dict, curb_ok: bool) -> dict[str
         """Permit a load, subject to its minimum off time and the gap between starts (`text`:
         the why it is permitted for, quoted after 'then:' while it waits)."""
         lp, lt = pol.loads[name], st.loads[name]
-        if not lt.permitted:
+        # unknown after a restart, with its output reading on: permitting it starts nothing
+        already_on = lt.permitted is None and lt.relay_level == "on"
+        if not lt.permitted and not already_on:
             if lt.off_since is not None and now < lt.off_since + lp.min_off:
                 t = lt.off_since + lp.min_off
                 res[name] = (False, "waiting:min_off", ("waiting:min_off", lt.off_since,

@@ -86,7 +86,7 @@ def decide_shed(zone: Zone, comfort, now: datetime, indoor_c: float | None, indo
         if indoor_c >= high and zone.direction >= 0:
             return "need", f"room at {indoor_c:.1f} C, at the edge of its {band}"
         coast = zone.coast_h(indoor_c, low, high)
-        if not shedding and coast < START_COAST_H:
+        if not shedding and coast < START_COAST_H:  # (shedding: held now, by the plan or the queue)
             return "run", f"room at {indoor_c:.1f} C could coast only {coast:.1f} h"
         price, when = cheapest_within(min(max(coast, 0.25), 6.0))
         if price <= price_now * WORTH:

@@ -29,6 +29,7 @@ MIN_START_KWH = 1.0  # a heater off is not started for a run planned to deliver 
 FINISH_RATIO = 1.1  # a heating cycle runs to its end while the price is this close to the day's lowest
 OPTIONAL_STARTS = 8  # after this many relay starts in a day, a tank starts only for runs worth
 # twice MIN_START_KWH and for its needs (the wear budget: 24 operations a day)
+GUARD_PRICE_RATIO = 1.5  # the guard spends only at prices within 1.5 x the day's cheapest
 GUARD_KWH = 1.0  # a heater kept ready at the usual draw times heats at most this much per stretch
 GUARD_STEP_H = 1 / 60  # the verdicts' cadence (once a minute), for counting the guard's energy
 GUARD_DAY = timedelta(hours=24)  # the guard's peak test: dearer than this span's median
@@ -82,8 +83,11 @@ def _tank(ps, st, name, plan, cur: int, now: datetime) -> Verdict:
     if tank.big_draw and lt.permitted:  # heating on and on since a draw: finish, even over the cap
         return Verdict("need", "needed:hot_water", f"{state}: heated {tank.spell_kwh:.1f} kWh without "
                        f"stopping since a big draw, so it heats until full")
-    heating = lt.permitted and lt.power_w is not None and lt.power_w >= 0.3 * tank.element_w
-    if heating and not s.on[cur] and tank.ran and plan.imp[cur] <= _finish_price(plan, name, cur):
+    # heating: its element draws with its relay on (also right after a restart, before this
+    # scheduler has permitted anything itself)
+    heating = (lt.permitted is not False and lt.relay_level != "off" and lt.power_w is not None
+               and lt.power_w >= 0.3 * tank.element_w)
+    if heating and not s.on[cur] and plan.imp[cur] <= _finish_price(plan, name, cur):
         # its thermostat still calls: the tank is short for certain, and stopping now would
         # leave it part-heated until a later run that costs no less (and spend two relay
         # operations, and risk that run being late)
@@ -132,8 +136,8 @@ def _guard(ps, name, tank, s, plan, cur: int, lt, heating: bool) -> str | None:
         ps.guard_kwh.pop(name, None)  # outside the usual draw times: a new stretch next time
         return None
     day = [plan.imp[i] for i in range(cur, len(plan.imp)) if plan.starts[i] < plan.starts[cur] + GUARD_DAY]
-    if plan.imp[cur] > sorted(day)[len(day) // 2] + 1e-9:
-        return None  # dearer than the day's median: a peak; the reserve covers it
+    if plan.imp[cur] > min(sorted(day)[len(day) // 2], GUARD_PRICE_RATIO * min(day)) + 1e-9:
+        return None  # dearer than the day's median or well above its cheapest: the reserve covers it
     used = ps.guard_kwh.get(name, 0.0)
     if heating and lt.power_w is not None:
         used += lt.power_w * GUARD_STEP_H / 1000  # verdicts are made once a minute
@@ -225,7 +229,7 @@ def _zone(ps, st, name, plan, cur: int, now: datetime) -> Verdict:
         return plan.imp[best], _hhmm(st, plan.starts[best], now)
 
     kind, text = decide_shed(zone, lp.cfg.comfort, now, lt.indoor_c, lt.indoor_at, plan.imp[cur],
-                             cheapest_within, lt.permitted is False and lt.code == "planned:shed")
+                             cheapest_within, lt.permitted is False)
     if kind == "need":
         if lt.permitted is False:
             zone.released_at = now
