@@ -106,7 +106,7 @@ def test_a_bad_override_is_answered_on_the_error_topic(fleet, phone):
 
 def test_scheduler_killed_relays_fall_back_to_their_safe_states(fleet, phone):
     phone.publish("circuitq/load/water_heater_south/set", '{"mode": "off", "minutes": 60}')
-    wait_level(phone, "water_heater_south", "off")  # (the policy may have had it off already)
+    wait_level(phone, "water_heater_south", "off", timeout=30)  # (the policy may have had it off already)
     mark = phone.mark()
     fleet.kill("scheduler")
     phone.on_topic("circuitq/scheduler/status", lambda m: m.text == "offline", since=mark, timeout=10)

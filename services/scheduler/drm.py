@@ -27,6 +27,7 @@ HOUR = timedelta(hours=1)
 # Asked this much after the relay agent's limit ends: its clock and ours (two processes,
 # maybe two hosts) and the message's trip must not turn the request into a hold.
 MARGIN = timedelta(seconds=1)
+UNCONFIRMED = timedelta(seconds=10)  # a change asked for and not yet reported applied
 
 
 def step_index(steps, w: float, current: int | None, hyst: float) -> int:
@@ -46,6 +47,11 @@ def change_allowed_at(st: m.State, name: str, d: m.DrmRt, now: datetime, solar: 
     # before its first report the output may have started (in its boot mode) when we did, and
     # when the agent comes online it may have just restarted (a retained report is then old)
     starts = (d.feedback_since, d.changed_at, d.agent_at, st.boot_at if d.feedback is None else None)
+    if d.changed_at is not None and d.mode is not None and d.feedback != d.mode:
+        # our last change is not reported applied yet (a busy host, a slow trip): the output's
+        # dwell starts when it applies it, so wait for its report (it makes us decide again),
+        # or for UNCONFIRMED beyond our ask if it never comes
+        starts += (d.changed_at + UNCONFIRMED,)
     last = max((t for t in starts if t is not None), default=None)
     if last is not None and out.min_dwell_s > 0:
         holds.append((last + timedelta(seconds=out.min_dwell_s) + MARGIN, ("drm:dwell", last, out.min_dwell_s)))
