@@ -1,6 +1,6 @@
 # circuitq: `make demo` runs the whole fleet on simulated hardware; `make test` runs the tests.
 # (Both are thin wrappers over scripts/demo.sh and scripts/test.sh, which need no make.)
-.PHONY: setup demo test test-docker test-compose check-wheels bench docs clean simulate-docs
+.PHONY: setup demo test test-compose check-wheels bench docs clean simulate-docs
 
 setup:
 	bash scripts/setup.sh
@@ -12,9 +12,6 @@ test:
 	bash scripts/test.sh
 
 # The same end-to-end fleet tests against `docker compose up` (needs a Docker engine).
-test-docker: setup
-	CIRCUITQ_DOCKER=1 .venv/bin/python -m pytest -q tests/test_fleet_e2e.py
-
 # The shipped docker-compose.yml, Dockerfile and broker config under a real container engine
 # (Podman, docker-compose 1.29), the bare-metal installer under systemd, and the wheel check
 # for arm64/armv7. Needs root; CI runs it (.ci/run). See tests/docker/engine.py.

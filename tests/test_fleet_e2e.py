@@ -1,8 +1,8 @@
 """The whole fleet end to end: the six services, the real broker and ACL, simulated GPIO.
 
-By default the services run as processes with the commands docker-compose.yml gives them
-(these machines have no Docker engine); `make test-docker` (CIRCUITQ_DOCKER=1) runs the same
-tests against `docker compose up` through pytest-docker.
+The services run as processes with the commands docker-compose.yml gives them, so that a
+test can kill -9 one of them; the compose file itself runs under a real container engine in
+tests/docker (`make test-compose`).
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tests.fleet_driver import DockerFleet, ProcessFleet, docker_mode
+from tests.fleet_driver import ProcessFleet
 from tests.mqtt_probe import Probe
 
 LOADS = ("kitchen", "heat_pump_north", "heat_pump_south", "dryer", "water_heater_north",
@@ -31,7 +31,7 @@ FAST = {
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("fleet")
-    f = DockerFleet(run_dir, FAST) if docker_mode() else ProcessFleet(run_dir, port=None, overrides=FAST)
+    f = ProcessFleet(run_dir, port=None, overrides=FAST)
     f.start()
     yield f
     f.stop()

@@ -82,9 +82,17 @@ def main(argv=None) -> int:
     ap.add_argument("--reuse", action="store_true", help="re-run circuitq only; baselines from disk")
     ap.add_argument("--out", default=str(ROOT / "run" / "planner-table"))
     ap.add_argument("--no-doc", action="store_true", help="print the table, leave docs/planner.md alone")
+    ap.add_argument("--sites", default=",".join(SITES), help="a subset of the runs (comma-separated)")
+    ap.add_argument("--months", default=",".join(map(str, MONTHS)))
+    ap.add_argument("--seeds", default=",".join(map(str, SEEDS)))
     a = ap.parse_args(argv)
     out = Path(a.out)
-    jobs = [(s, m, seed) for s in SITES for m in MONTHS for seed in SEEDS]
+    sites, months, seeds = a.sites.split(","), [int(x) for x in a.months.split(",")], \
+        [int(x) for x in a.seeds.split(",")]
+    jobs = [(s, m, seed) for s in sites for m in months for seed in seeds]
+    full = len(jobs) == len(SITES) * len(MONTHS) * len(SEEDS)
+    cmd = "python -m sim.simulate.planner_table" + ("" if full else
+                                                     f" --sites {a.sites} --months {a.months} --seeds {a.seeds}")
     with ProcessPoolExecutor(max_workers=a.jobs) as pool:
         futs = [pool.submit(run_one, s, m, seed, a.days, out, a.reuse) for s, m, seed in jobs]
         rows = []
@@ -99,7 +107,7 @@ def main(argv=None) -> int:
     summary = (f"service_ok in {oks} of {len(rows)} runs; gap closed min {min(gaps):.2f}, "
                f"median {sorted(gaps)[len(gaps) // 2]:.2f}, max {max(gaps):.2f}.")
     block = (f"{START}\n_Made {date.today()} at commit {head.stdout.strip() or 'unknown'} with "
-             f"`python -m sim.simulate.planner_table` ({a.days} days per run)._\n\n{table}\n\n{summary}\n{END}")
+             f"`{cmd}` ({a.days} days per run{'' if full else '; a subset of the 16 runs'})._\n\n{table}\n\n{summary}\n{END}")
     print(table + "\n\n" + summary)
     if a.no_doc:
         return 0
