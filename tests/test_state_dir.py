@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-SERVICES = ("relay_agent", "scheduler", "notifier", "curb_collector", "solar_collector")
+SERVICES = ("relay_agent", "scheduler", "notifier", "curb_collector", "solar_collector", "ecobee_agent",
+            "recorder", "web")
 
 
 @pytest.mark.parametrize("service", SERVICES)

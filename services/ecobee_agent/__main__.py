@@ -5,10 +5,13 @@ from __future__ import annotations
 import sys
 
 from circuitq.service import arg_parser, run
+from circuitq.state import check_state_dir
 
 
 def build(ctx):
     from .agent import EcobeeAgent
+    # An unusable state_dir: one message naming it and exit 2, not a traceback.
+    check_state_dir(ctx.cfg.state_dir, "the ecobee tokens and the holds it has set")
     return EcobeeAgent(ctx)
 
 
