@@ -261,7 +261,7 @@ class SchedulerConfig(StrictModel):
     max_w_hysteresis_w: float = Field(300, ge=0, description="a load already permitted keeps its "
                                       "place up to max_w + this (noisy meters do not chatter)")
     settle_s: float = Field(120, gt=0, description="demand discovery; also the gap between starts")
-    lease_s: float = Field(300, gt=0, description="lease on relay/DRM/shed commands, renewed at 1/3")
+    lease_s: float = Field(300, gt=0, description="lease on relay/DRM/shed commands (s), renewed by half of it at the latest")
     startup_grace_s: float = Field(5, ge=0, description="wait for retained readings before commanding")
     calendars: dict[str, list[Window]] = Field(default_factory=dict)
     data: DataHealth = Field(default_factory=DataHealth)

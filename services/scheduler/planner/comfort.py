@@ -81,10 +81,12 @@ def decide_shed(zone: Zone, comfort, now: datetime, indoor_c: float | None, indo
     fresh = indoor_c is not None and indoor_at is not None and now - indoor_at <= STALE
     band = f"{comfort.min_c:g}-{comfort.max_c:g} C band"
     if fresh:
+        edge = f"within {comfort.margin_c:g} C of the edge of its {band}" if comfort.margin_c > 0 \
+            else f"at the edge of its {band}"
         if indoor_c <= low and zone.direction <= 0:
-            return "need", f"room at {indoor_c:.1f} C, at the edge of its {band}"
+            return "need", f"room at {indoor_c:.1f} C, {edge}"
         if indoor_c >= high and zone.direction >= 0:
-            return "need", f"room at {indoor_c:.1f} C, at the edge of its {band}"
+            return "need", f"room at {indoor_c:.1f} C, {edge}"
         coast = zone.coast_h(indoor_c, low, high)
         if not shedding and coast < START_COAST_H:  # (shedding: held now, by the plan or the queue)
             return "run", f"room at {indoor_c:.1f} C could coast only {coast:.1f} h"

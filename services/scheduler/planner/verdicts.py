@@ -198,7 +198,7 @@ def _runtime(st, name, plan, cur: int, now: datetime) -> Verdict:
         need_h = rt.hours - done_h
         if need_h >= left_h - rt.margin_min / 60:
             return Verdict("need", "needed:runtime", f"needs {need_h:.1f} h more before {_hhmm(st, end, now)}, "
-                           f"{left_h:.1f} h left (target {rt.hours:g} h a day)")
+                           f"{left_h:.1f} h left, less a {rt.margin_min:g} min margin (target {rt.hours:g} h a day)")
     s = plan.loads[name]
     if s.on[cur]:
         end = _run_end(plan, name, cur)
