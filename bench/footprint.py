@@ -37,13 +37,15 @@ def run() -> list[tuple[str, str]]:
                 m = phone.on_topic(f"circuitq/{name}/status", lambda m: m.text == "online", timeout=30)
                 rows.append((f"{name}: spawn -> online", f"{(m.t - t0) * 1000:.0f} ms"))
             time.sleep(5)  # let each settle (first polls, first decisions)
-            total_rss = total_pss = 0
+            core = ("curb_collector", "solar_collector", "scheduler", "relay_agent", "ecobee_agent", "notifier")
+            mem = {}
             for name, proc in fleet.procs.items():
-                rss, pss = _kib(proc.pid, "VmRSS"), _kib(proc.pid, "Pss")
-                total_rss += rss
-                total_pss += pss
+                mem[name] = rss, pss = _kib(proc.pid, "VmRSS"), _kib(proc.pid, "Pss")
                 rows.append((f"{name}: memory", f"RSS {rss / 1024:.1f} MiB, PSS {pss / 1024:.1f} MiB"))
-            rows.append(("all six services", f"RSS {total_rss / 1024:.0f} MiB, PSS {total_pss / 1024:.0f} MiB"))
+            for label, names in ((f"the six control services ({', '.join(core)})", core),
+                                 (f"all {len(mem)} services (with the recorder and the page)", tuple(mem))):
+                rss, pss = sum(mem[n][0] for n in names if n in mem), sum(mem[n][1] for n in names if n in mem)
+                rows.append((label, f"RSS {rss / 1024:.0f} MiB, PSS {pss / 1024:.0f} MiB"))
             phone.close()
         finally:
             fleet.stop()
