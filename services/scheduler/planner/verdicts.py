@@ -27,6 +27,8 @@ LIVE_SOLAR_MIN_KWH = 0.5  # ... and the tank is at least this short
 MIN_START_KWH = 1.0  # a heater off is not started for a run planned to deliver less than this,
 # unless its tank is near its reserve
 FINISH_RATIO = 1.1  # a heating cycle runs to its end while the price is this close to the day's lowest
+DAY_STARTS = 11  # starts a day for anything but a need: with one kept for a need, at most 24
+# relay operations a day (a relay rated for 100,000 operations lasts over ten years)
 OPTIONAL_STARTS = 8  # after this many relay starts in a day, a tank starts only for runs worth
 # twice MIN_START_KWH and for its needs (the wear budget: 24 operations a day)
 GUARD_PRICE_RATIO = 1.5  # the guard spends only at prices within 1.5 x the day's cheapest
@@ -93,7 +95,12 @@ def _tank(ps, st, name, plan, cur: int, now: datetime) -> Verdict:
         # operations, and risk that run being late)
         return Verdict("run", "planned:finish", f"finishing its heating at {_price(plan, cur, currency)} "
                        f"(its thermostat still calls); {state}", None, True)
-    spare_starts = starts_today(ps, name) < OPTIONAL_STARTS
+    started = starts_today(ps, name)
+    if not lt.permitted and started >= DAY_STARTS:  # the wear budget: only a need starts it now
+        return Verdict("wait", "planned:wait", f"{started} starts today, its budget for the day (at most "
+                       f"{2 * (DAY_STARTS + 1)} relay operations; the last start is kept for a need); {state}",
+                       None)
+    spare_starts = started < OPTIONAL_STARTS
     if s.on[cur] and not lt.permitted and not heating:
         run_kwh = sum(s.kwh[i] for i in range(cur, _run_end_index(plan, name, cur) + 1))
         small = run_kwh < (MIN_START_KWH if spare_starts else 2 * MIN_START_KWH)
@@ -107,7 +114,8 @@ def _tank(ps, st, name, plan, cur: int, now: datetime) -> Verdict:
                            f"until {_hhmm(st, end, now)}; {state}", end, hold)
         return Verdict("run", "planned:cheap", f"heating at {_price(plan, cur, currency)}, the cheapest before "
                        f"it is needed, until {_hhmm(st, end, now)}; {state}", end, hold)
-    guard = _guard(ps, name, tank, s, plan, cur, lt, heating)  # safety first: not budget-limited
+    # insurance, so within the optional starts only once the heater is off
+    guard = _guard(ps, name, tank, s, plan, cur, lt, heating) if lt.permitted or spare_starts else None
     if guard is not None:
         return Verdict("run", "planned:guard", f"{guard}; {state}", plan.ends[cur])
     live = _live_surplus(st)
