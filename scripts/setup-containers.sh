@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The container engine for `make test-compose` on a Debian 12 machine without Docker:
-# Podman (with runc and fuse-overlayfs), its Docker-compatible API, docker-compose 1.29 to
+# Podman (with runc, fuse-overlayfs and the CNI dnsname plugin), its Docker-compatible API, docker-compose 1.29 to
 # drive it, and mmdebstrap to build the base images from Debian's packages
 # (tests/docker/engine.py). Settings stay in tests/docker/; nothing in /etc is changed.
 set -euo pipefail
@@ -9,6 +9,9 @@ for pair in podman:podman runc:runc fuse-overlayfs:fuse-overlayfs mmdebstrap:mmd
             newuidmap:uidmap slirp4netns:slirp4netns docker-compose:docker-compose; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair##*:}")
 done
+# Compose service names (mosquitto:1883) resolve on Podman 4.3's CNI networks only through
+# the dnsname plugin, a separate package that --no-install-recommends does not bring.
+[ -x /usr/lib/cni/dnsname ] || need+=(golang-github-containernetworking-plugin-dnsname)
 if [ ${#need[@]} -gt 0 ]; then
   sudo_=""; [ "$(id -u)" -eq 0 ] || sudo_="sudo"
   echo "setup-containers: installing Debian packages: ${need[*]}"
