@@ -95,6 +95,14 @@ def _tank(ps, st, name, plan, cur: int, now: datetime) -> Verdict:
         # operations, and risk that run being late)
         return Verdict("run", "planned:finish", f"finishing its heating at {_price(plan, cur, currency)} "
                        f"(its thermostat still calls); {state}", None, True)
+    busy = bool(s.reserve) and s.reserve[cur] >= max(s.reserve) - 1e-9 and min(s.reserve) < max(s.reserve)
+    dear = plan.imp[cur] > GUARD_PRICE_RATIO * min(plan.imp) + 1e-9  # where the guard does not keep it ready
+    if heating and busy and dear and lt.permitted and not s.on[cur]:
+        # a draw is under way at the household's usual time, at the start of a dear stretch
+        # (a peak) with no heating planned: what was drawn is refilled now, so a bath that
+        # follows finds a full tank (the thermostat stops it when full: it costs that much)
+        return Verdict("run", "planned:finish", f"finishing its heating at {_price(plan, cur, currency)}: its "
+                       f"thermostat still calls at the usual draw time; {state}", None, True)
     started = starts_today(ps, name)
     if not lt.permitted and started >= DAY_STARTS:  # the wear budget: only a need starts it now
         return Verdict("wait", "planned:wait", f"{started} starts today, its budget for the day (at most "
