@@ -8,12 +8,11 @@ run/simulate-docs/<site>-<month>/. The tables go between the markers in docs/sim
 from __future__ import annotations
 
 import argparse
-import re
-import subprocess
 import sys
 from datetime import date
 from pathlib import Path
 
+from . import report
 from .cli import POLICIES
 from .cli import main as simulate_main
 
@@ -21,11 +20,6 @@ ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "simulate.md"
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 RUNS = [("greensboro", 1), ("greensboro", 7), ("sandpoint", 1), ("sandpoint", 7)]
-
-
-def _head() -> str:
-    r = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
-    return r.stdout.strip() or "unknown"
 
 
 def command(site: str, month: int, out: Path, days: int, seed: int) -> list[str]:
@@ -39,7 +33,6 @@ def _from_json(path: Path, site: str, month: int, days: int, seed: int) -> str:
 
     from circuitq.config import load_config
 
-    from . import report
     from .build import build
     data = json.loads(path.read_text())
     run, results = data["run"], data["policies"]
@@ -76,16 +69,9 @@ def main(argv=None) -> int:
                 return rc
             table = (out / "results.md").read_text().strip()
         parts.append(f"{table}\n\n`python -m sim.simulate {' '.join(args[:-2])}`\n")
-    text = DOC.read_text()
-    stamp = f"_Made {date.today()} at commit {_head()}._\n\n"
+    stamp = f"_Made {date.today()} at commit {report.git_head(ROOT)}._\n\n"
     block = f"{START}\n{stamp}" + "\n".join(parts) + f"{END}"
-    new, n = re.subn(re.escape(START) + ".*?" + re.escape(END), lambda _: block, text, flags=re.S)
-    if n != 1:
-        print(f"{DOC}: the markers {START} ... {END} are missing", file=sys.stderr)
-        return 2
-    DOC.write_text(new)
-    print(f"updated {DOC}", file=sys.stderr)
-    return 0
+    return report.write_between_markers(DOC, START, END, block)
 
 
 if __name__ == "__main__":

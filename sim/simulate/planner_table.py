@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
-import subprocess
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from pathlib import Path
+
+from . import report
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "planner.md"
@@ -34,7 +34,6 @@ BASELINES = ("no_control", "circuitqueueing", "optimum")
 def run_one(site: str, month: int, seed: int, days: int, out: Path, reuse: bool) -> dict:
     from circuitq.config import load_config
 
-    from . import report
     from .cli import simulate
     path = out / f"{site}-{month:02d}-s{seed}" / "results.json"
     old = json.loads(path.read_text())["policies"] if reuse and path.exists() else {}
@@ -103,22 +102,15 @@ def main(argv=None) -> int:
     oks = sum(r["results"]["circuitq"]["service_ok"] for r in rows)
     gaps = [r["results"]["circuitq"]["gap_closed"] for r in rows]
     table = "\n".join([HEADER] + [_row(r) for r in rows])
-    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     summary = (f"service_ok in {oks} of {len(rows)} runs; gap closed min {min(gaps):.2f}, "
                f"median {sorted(gaps)[len(gaps) // 2]:.2f}, max {max(gaps):.2f}.")
-    block = (f"{START}\n_Made {date.today()} at commit {head.stdout.strip() or 'unknown'} with "
+    block = (f"{START}\n_Made {date.today()} at commit {report.git_head(ROOT)} with "
              f"`{cmd}` ({a.days} days per run{'' if full else '; a subset of the 16 runs'})._\n\n{table}\n\n{summary}\n{END}")
     print(table + "\n\n" + summary)
     if a.no_doc:
         return 0
-    text = DOC.read_text() if DOC.exists() else f"# The planner\n\n{START}\n{END}\n"
-    new, n = re.subn(re.escape(START) + ".*?" + re.escape(END), lambda _: block, text, flags=re.S)
-    if n != 1:
-        print(f"{DOC}: the markers {START} ... {END} are missing", file=sys.stderr)
-        return 2
-    DOC.write_text(new)
-    print(f"updated {DOC}", file=sys.stderr)
-    return 0
+    return report.write_between_markers(DOC, START, END, block,
+                                        None if DOC.exists() else f"# The planner\n\n{START}\n{END}\n")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import json
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -164,3 +167,22 @@ def _scale(name: str, spec: HouseSpec) -> float:
     if spec.pool and name == spec.pool.load:
         return spec.pool.watts
     return spec.zones[name].electric_w
+
+
+def git_head(root: Path) -> str:
+    """The checkout's short commit, for a generated table's 'made at' line."""
+    r = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True)
+    return r.stdout.strip() or "unknown"
+
+
+def write_between_markers(doc: Path, start: str, end: str, block: str, text: str | None = None) -> int:
+    """Put `block` (markers included) in place of what lies between `start` and `end` in
+    `doc` (or in `text`, when the file does not exist yet). 0, or 2 if the markers are missing."""
+    text = doc.read_text() if text is None else text
+    new, n = re.subn(re.escape(start) + ".*?" + re.escape(end), lambda _: block, text, flags=re.S)
+    if n != 1:
+        print(f"{doc}: the markers {start} ... {end} are missing", file=sys.stderr)
+        return 2
+    doc.write_text(new)
+    print(f"updated {doc}", file=sys.stderr)
+    return 0
